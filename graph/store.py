@@ -1,0 +1,323 @@
+"""The portfolio store: reads, guarded writes and snapshots over one `Engine`.
+
+Callers never see Cypher or driver types: they get model items, id lists and
+plain dicts. Every write is one statement guarded by the portfolio version
+(see graph/cypher/statements.py); a write computed against a stale version
+returns `None` and writes nothing, so the caller re-checks and retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from graph.cypher import statements as q
+from graph.cypher.labels import Label
+from graph.cypher.statements import Link
+from graph.document import ParsedDocument
+from graph.engines.base import Engine, Row
+from graph.model import DOCUMENT_KEYS, Item, Kind, Portfolio
+from graph.rows import from_row, to_write_row
+
+MAX_LIST = 100_000  # bound on any unpaged list a read returns
+_KIND_OF_LABEL = {Label(k.value): k for k in Kind}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: the token's subject (or `cli:<user>`) and the roles it holds."""
+
+    id: str
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audit log entry: what an applied change did, by whom, with before and after."""
+
+    operation: str
+    actor: str
+    item_id: str | None = None
+    justification: str | None = None
+    before: Any = None
+    after: Any = None
+    item_ids: tuple[str, ...] = ()
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"))
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "auditId": self.id,
+            "audit": {
+                "at": self.at,
+                "actor": self.actor,
+                "operation": self.operation,
+                "itemId": self.item_id,
+                "itemIds": list(self.item_ids),
+                "justification": self.justification,
+                "before": None if self.before is None else json.dumps(self.before, sort_keys=True),
+                "after": None if self.after is None else json.dumps(self.after, sort_keys=True),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: str
+    seq: int
+    at: str
+    actor: str
+    operation: str
+    item_id: str | None
+    justification: str | None
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRow:
+    """Ids reached by tracing one epic or feature upward (lists distinct, by id)."""
+
+    id: str
+    kind: Kind
+    epic: str | None
+    key_results: tuple[str, ...]
+    objectives: tuple[str, ...]
+    themes: tuple[str, ...]
+    team: str | None
+    art: str | None
+    value_stream: str | None
+
+    @property
+    def aligned(self) -> bool:
+        return bool(self.themes)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    ids: list[str]
+    has_next: bool
+    total: int
+
+
+def _sorted_unique(values: Sequence[Any] | None) -> tuple[str, ...]:
+    return tuple(sorted({v for v in values or () if v is not None}))
+
+
+class Store:
+    """Portfolio reads and guarded writes over an engine; caches the snapshot by version."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._snapshot: Portfolio | None = None
+        self._snapshot_lock = asyncio.Lock()
+
+    # --- lifecycle --------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.engine.start()
+        await self.engine.bootstrap()
+
+    async def close(self) -> None:
+        await self.engine.close()
+
+    async def ready(self) -> bool:
+        return await self.engine.ping()
+
+    # --- versions and snapshots ---------------------------------------------
+
+    async def version(self) -> int:
+        rows = await self.engine.read(q.VERSION)
+        return int(rows[0]["version"]) if rows else 0
+
+    async def snapshot(self) -> Portfolio:
+        """The whole portfolio at one version; cached until the version moves. Do not mutate."""
+        version = await self.version()
+        cached = self._snapshot
+        if cached is not None and cached.version == version:
+            return cached
+        async with self._snapshot_lock:
+            cached = self._snapshot
+            version = await self.version()
+            if cached is not None and cached.version == version:
+                return cached
+            for _ in range(20):
+                portfolio = await self._load(version)
+                after = await self.version()
+                if after == version:
+                    self._snapshot = portfolio
+                    return portfolio
+                version = after
+            raise RuntimeError("the portfolio kept changing while a snapshot was read")
+
+    def remember(self, portfolio: Portfolio) -> None:
+        """Adopt a snapshot the caller built for a version it just wrote (saves a reload)."""
+        if self._snapshot is None or portfolio.version > self._snapshot.version:
+            self._snapshot = portfolio
+
+    async def _load(self, version: int) -> Portfolio:
+        kinds = list(Kind)
+        results = await asyncio.gather(
+            *(self.engine.read(q.ALL_ITEMS[kind]) for kind in kinds),
+            self.engine.read(q.ALL_DEPENDENCIES),
+        )
+        portfolio = Portfolio(version=version)
+        for kind, rows in zip(kinds, results[:-1], strict=True):
+            target = portfolio.collection(kind)
+            for row in rows:
+                item = from_row(kind, row["item"])
+                target[item.id] = item
+        portfolio.dependencies = {(r["source"], r["target"]) for r in results[-1]}
+        return portfolio
+
+    async def kinds(self, ids: Sequence[str]) -> dict[str, Kind]:
+        """Kind of each id that exists in the graph."""
+        rows = await self.engine.read(q.KINDS_OF, {"ids": list(ids)})
+        return {row["id"]: _kind_from_labels(row["labels"]) for row in rows}
+
+    async def all_kinds(self) -> dict[str, Kind]:
+        rows = await self.engine.read(q.ALL_KINDS)
+        return {row["id"]: _kind_from_labels(row["labels"]) for row in rows}
+
+    async def counts(self) -> dict[Kind, int]:
+        rows = await self.engine.read(q.COUNTS)
+        counts = dict.fromkeys(Kind, 0)
+        for row in rows:
+            counts[_kind_from_labels(row["labels"])] += int(row["count"])
+        return counts
+
+    # --- item reads (DataLoader batch functions) ------------------------------
+
+    async def items(self, kind: Kind, ids: Sequence[str]) -> list[Item | None]:
+        """Items of one kind by id, in the order asked; None where there is none."""
+        rows = await self.engine.read(q.ITEMS_BY_ID[kind], {"ids": list(dict.fromkeys(ids))})
+        found = {row["item"]["id"]: from_row(kind, row["item"]) for row in rows}
+        return [found.get(i) for i in ids]
+
+    async def all_ids(self, kind: Kind) -> list[str]:
+        """Every id of a kind, ordered by id (PIs by start date)."""
+        statement = q.PIS_BY_START if kind is Kind.PI else q.ALL_IDS[kind]
+        rows = await self.engine.read(statement, {"limit": MAX_LIST})
+        return [row["id"] for row in rows]
+
+    async def linked(self, link: Link, ids: Sequence[str]) -> list[list[str]]:
+        """For each parent id, the ids of its linked children, ordered by id."""
+        return await self._grouped(q.LINKED[link], ids)
+
+    async def theme_epics(self, theme_ids: Sequence[str]) -> list[list[str]]:
+        return await self._grouped(q.THEME_EPICS, theme_ids)
+
+    async def theme_features(self, theme_ids: Sequence[str]) -> list[list[str]]:
+        return await self._grouped(q.THEME_FEATURES, theme_ids)
+
+    async def _grouped(self, statement: str, ids: Sequence[str]) -> list[list[str]]:
+        rows = await self.engine.read(statement, {"ids": list(dict.fromkeys(ids))})
+        groups: dict[str, list[str]] = {}
+        for row in rows:
+            groups.setdefault(row["parent"], []).append(row["child"])
+        return [sorted(set(groups.get(i, []))) for i in ids]
+
+    async def traces(self, ids: Sequence[str]) -> list[TraceRow | None]:
+        """Upward trace of each epic or feature id; None for anything else."""
+        rows = await self.engine.read(q.TRACE, {"ids": list(dict.fromkeys(ids))})
+        found: dict[str, TraceRow] = {}
+        for row in rows:
+            found[row["id"]] = TraceRow(
+                id=row["id"],
+                kind=Kind.EPIC if row["kind"] == "Epic" else Kind.FEATURE,
+                epic=row["epic"],
+                key_results=_sorted_unique(row["keyResults"]),
+                objectives=_sorted_unique(row["objectives"]),
+                themes=_sorted_unique(row["themes"]),
+                team=row["team"],
+                art=row["art"],
+                value_stream=row["valueStream"],
+            )
+        return [found.get(i) for i in ids]
+
+    async def page(self, kind: Kind, filters: dict[str, Any], first: int,
+                   after: str | None) -> Page:
+        """A page of feature or epic ids ordered by id, with the total count of matches."""
+        page_q, count_q = (
+            (q.FEATURES_PAGE, q.FEATURES_COUNT) if kind is Kind.FEATURE
+            else (q.EPICS_PAGE, q.EPICS_COUNT)
+        )
+        params = dict(filters)
+        if params.get("search") is not None:
+            params["search"] = str(params["search"]).lower()
+        rows, count = await asyncio.gather(
+            self.engine.read(page_q, {**params, "after": after, "limit": first + 1}),
+            self.engine.read(count_q, params),
+        )
+        ids = [row["id"] for row in rows]
+        return Page(ids=ids[:first], has_next=len(ids) > first, total=int(count[0]["total"]))
+
+    # --- guarded writes ---------------------------------------------------
+
+    async def apply_document(self, doc: ParsedDocument, expected_version: int,
+                             audit: AuditRecord) -> int | None:
+        """Replace the document's items and add its dependencies; the new version or None."""
+        params: dict[str, Any] = {
+            key: [to_write_row(item, kind) for item in doc.items[kind]]
+            for kind, key in DOCUMENT_KEYS.items()
+        }
+        params["dependencies"] = [{"from": d.from_id, "to": d.to_id} for d in doc.dependencies]
+        return await self._guarded(q.APPLY_DOCUMENT, params, expected_version, audit)
+
+    async def remove_dependency(self, from_id: str, to_id: str, expected_version: int,
+                                audit: AuditRecord) -> int | None:
+        return await self._guarded(q.REMOVE_DEPENDENCY, {"from": from_id, "to": to_id},
+                                   expected_version, audit)
+
+    async def delete_item(self, item_id: str, expected_version: int,
+                          audit: AuditRecord) -> int | None:
+        return await self._guarded(q.DELETE_ITEM, {"id": item_id}, expected_version, audit)
+
+    async def _guarded(self, statement: str, params: dict[str, Any], expected_version: int,
+                       audit: AuditRecord) -> int | None:
+        rows = await self.engine.write(
+            statement, {**params, **audit.params(), "expectedVersion": expected_version}
+        )
+        return int(rows[0]["version"]) if rows else None
+
+    # --- audit log ----------------------------------------------------------
+
+    async def audit_log(self, *, item_id: str | None = None, actor: str | None = None,
+                        since: str | None = None, before_seq: int | None = None,
+                        limit: int = 100) -> list[AuditEntry]:
+        """Audit entries, newest first."""
+        rows = await self.engine.read(q.AUDIT_LOG, {
+            "itemId": item_id, "actor": actor, "since": since, "beforeSeq": before_seq,
+            "limit": limit,
+        })
+        return [_audit_entry(row["entry"]) for row in rows]
+
+
+def _kind_from_labels(labels: Sequence[str]) -> Kind:
+    for label in labels:
+        kind = _KIND_OF_LABEL.get(Label(label)) if label in Label._value2member_map_ else None
+        if kind is not None:
+            return kind
+    raise ValueError(f"no portfolio kind among labels {list(labels)}")
+
+
+def _audit_entry(row: Row) -> AuditEntry:
+    def load(value: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+    return AuditEntry(
+        id=row["id"],
+        seq=int(row["seq"]),
+        at=row["at"],
+        actor=row["actor"],
+        operation=row["operation"],
+        item_id=row.get("itemId"),
+        justification=row.get("justification"),
+        before=load(row.get("before")),
+        after=load(row.get("after")),
+    )
