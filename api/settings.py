@@ -1,0 +1,85 @@
+"""Typed settings, read once at startup (flags override environment) and passed down."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from graph.config import EngineConfig
+
+
+class Settings(BaseSettings):
+    """Environment: PORTFOLIO_* for the app, NEO4J_* for the production engine."""
+
+    model_config = SettingsConfigDict(env_prefix="PORTFOLIO_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    data_dir: Path = Path(".portfolio-graph")
+    policy: Path | None = None
+    jwt_secret: SecretStr | None = None
+    # Accepted token audience/issuer when set (checked by PyJWT).
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
+    graphiql: bool = True
+    introspection: bool = True
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 2000
+    max_body_bytes: int = 1_000_000
+    # A portfolio document can be large: importPortfolio gets its own body cap.
+    max_import_bytes: int = 64_000_000
+    request_timeout: float = 30.0
+    query_timeout: float = 30.0
+    log_level: str = "INFO"
+
+    neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
+    neo4j_user: str | None = Field(default=None, validation_alias="NEO4J_USER")
+    neo4j_password: SecretStr | None = Field(default=None, validation_alias="NEO4J_PASSWORD")
+    neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
+
+    def engine_config(self) -> EngineConfig:
+        return EngineConfig(
+            data_dir=self.data_dir,
+            neo4j_uri=self.neo4j_uri or None,
+            neo4j_user=self.neo4j_user,
+            neo4j_password=(
+                self.neo4j_password.get_secret_value() if self.neo4j_password else None
+            ),
+            neo4j_database=self.neo4j_database,
+            query_timeout=self.query_timeout,
+        )
+
+    @property
+    def open_mode(self) -> bool:
+        """No JWT secret: every request is anonymous with every role (loopback only)."""
+        return self.jwt_secret is None or not self.jwt_secret.get_secret_value()
+
+
+def is_loopback(host: str) -> bool:
+    """True when `host` names only loopback addresses (127.0.0.0/8, ::1, localhost)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(i[4][0]).is_loopback for i in infos)
+
+
+class ConfigError(Exception):
+    """Settings that cannot run (e.g. open mode on a public address)."""
+
+
+def check_bind(settings: Settings) -> None:
+    if settings.open_mode and not is_loopback(settings.host):
+        raise ConfigError(
+            f"refusing to serve without authentication on {settings.host}: "
+            "set PORTFOLIO_JWT_SECRET, or bind to a loopback address such as 127.0.0.1"
+        )

@@ -1,0 +1,190 @@
+"""The store on the real embedded engine: import round trip, all-or-nothing, guarded writes."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.cypher.statements import Link
+from graph.document import ParsedDocument, validate_document
+from graph.model import Kind
+from graph.store import AuditRecord, Store
+
+DATA = Path(__file__).parent.parent / "data"
+
+
+def example() -> dict[str, Any]:
+    return json.loads((DATA / "example-portfolio.json").read_text())
+
+
+async def content_hash(store: Store) -> str:
+    """A digest of everything in the graph: every item, link and audit entry."""
+    engine = store.engine
+    nodes = await engine.read("MATCH (n) RETURN labels(n) AS l, properties(n) AS p")
+    edges = await engine.read(
+        "MATCH (a)-[r]->(b) RETURN a.id AS a, type(r) AS t, properties(r) AS p, b.id AS b")
+    canon = sorted(json.dumps(r, sort_keys=True, default=str) for r in nodes + edges)
+    return hashlib.sha256("\n".join(canon).encode()).hexdigest()
+
+
+async def load(store: Store, raw: dict[str, Any]) -> int | None:
+    parsed = validate_document(raw, existing=await store.all_kinds())
+    assert isinstance(parsed, ParsedDocument), parsed
+    return await store.apply_document(parsed, await store.version(),
+                                      AuditRecord("importPortfolio", "test"))
+
+
+def normalised(raw: dict[str, Any]) -> dict[Kind, dict[str, Any]]:
+    """The document's items as models, with link lists in id order (how the store returns them)."""
+    parsed = validate_document(raw)
+    assert isinstance(parsed, ParsedDocument)
+    result: dict[Kind, dict[str, Any]] = {}
+    for kind in Kind:
+        result[kind] = {}
+        for item in parsed.items[kind]:
+            data = item.model_dump()
+            for name in ("themes", "key_results"):
+                if name in data:
+                    data[name] = tuple(sorted(data[name]))
+            result[kind][item.id] = type(item).model_validate(data)
+    return result
+
+
+async def test_import_round_trip_returns_every_field(store: Store) -> None:
+    raw = example()
+    assert await load(store, raw) == 1
+    snapshot = await store.snapshot()
+    expected = normalised(raw)
+    for kind in Kind:
+        assert snapshot.collection(kind) == expected[kind], kind
+        items = await store.items(kind, list(expected[kind]))
+        assert items == list(expected[kind].values())
+    assert snapshot.dependencies == {(d["from"], d["to"]) for d in raw["dependencies"]}
+
+
+async def test_reimport_changes_nothing_but_the_audit_log(store: Store) -> None:
+    await load(store, example())
+    first = await store.snapshot()
+    before = await store.engine.read(
+        "MATCH (n:Item) RETURN n.id AS id, properties(n) AS p ORDER BY id")
+    edges_before = await store.engine.read("MATCH (:Item)-[r]->(:Item) RETURN count(r) AS c")
+    await load(store, example())
+    second = await store.snapshot()
+    after = await store.engine.read(
+        "MATCH (n:Item) RETURN n.id AS id, properties(n) AS p ORDER BY id")
+    edges_after = await store.engine.read("MATCH (:Item)-[r]->(:Item) RETURN count(r) AS c")
+    assert before == after
+    assert edges_before == edges_after
+    assert second.version == first.version + 1
+    assert {k: second.collection(k) for k in Kind} == {k: first.collection(k) for k in Kind}
+
+
+async def test_import_replaces_links_and_keeps_unlisted_dependencies(store: Store) -> None:
+    await load(store, example())
+    raw = {"features": [{"id": "F-HANDOVER", "name": "Hand-over", "type": "BUSINESS",
+                         "state": "DONE", "team": "T-ORBIT"}]}
+    await load(store, raw)
+    [feature] = await store.items(Kind.FEATURE, ["F-HANDOVER"])
+    assert feature is not None
+    assert (feature.epic, feature.team, feature.pi, feature.wsjf) == (None, "T-ORBIT", None, None)
+    assert feature.state == "DONE"
+    snapshot = await store.snapshot()
+    assert ("F-HANDOVER", "F-INTENTS") in snapshot.dependencies
+
+
+async def test_stale_version_writes_nothing(store: Store) -> None:
+    await load(store, example())
+    digest = await content_hash(store)
+    parsed = validate_document({"themes": [{"id": "TH-NEW", "name": "New"}]})
+    assert isinstance(parsed, ParsedDocument)
+    version = await store.version()
+    assert await store.apply_document(parsed, version - 1, AuditRecord("x", "t")) is None
+    assert await store.delete_item("F-INTENTS", version + 5, AuditRecord("x", "t")) is None
+    assert await content_hash(store) == digest
+
+
+async def test_write_and_audit_entry_land_together(store: Store) -> None:
+    await load(store, example())
+    version = await store.version()
+    record = AuditRecord("deleteItem", "alice", item_id="F-INTENTS", before={"id": "F-INTENTS"})
+    assert await store.delete_item("F-INTENTS", version, record) == version + 1
+    [entry, *_] = await store.audit_log()
+    assert (entry.id, entry.seq, entry.actor, entry.operation, entry.item_id) == (
+        record.id, version + 1, "alice", "deleteItem", "F-INTENTS")
+    assert entry.before == {"id": "F-INTENTS"}
+    assert await store.items(Kind.FEATURE, ["F-INTENTS"]) == [None]
+    assert [e.id for e in await store.audit_log(item_id="F-INTENTS")] == [record.id]
+
+
+async def test_delete_pi_removes_capacities_and_keeps_features(store: Store) -> None:
+    await load(store, example())
+    await store.delete_item("PI-26-1", await store.version(), AuditRecord("deleteItem", "t"))
+    snapshot = await store.snapshot()
+    assert all("PI-26-1" not in team.capacity for team in snapshot.teams.values())
+    assert snapshot.features["F-INTENTS"].pi is None
+
+
+async def test_nested_reads_and_trace(store: Store) -> None:
+    await load(store, example())
+    assert await store.linked(Link.EPIC_FEATURES, ["E-CHATBOT", "nope"]) == [
+        ["F-HANDOVER", "F-INTENTS"], []]
+    assert await store.linked(Link.FEATURE_DEPENDS_ON, ["F-HANDOVER"]) == [
+        ["F-INTENTS", "F-SESSION-REPL"]]
+    assert await store.linked(Link.FEATURE_DEPENDENTS, ["F-INTENTS"]) == [["F-HANDOVER"]]
+    [trace, missing, theme] = await store.traces(["F-HANDOVER", "nope", "TH-DIGITAL"])
+    assert missing is None and theme is None
+    assert trace is not None
+    assert (trace.epic, trace.key_results, trace.objectives, trace.themes) == (
+        "E-CHATBOT", ("KR-SELFSERVE-RATE",), ("O-SELFSERVE",), ("TH-DIGITAL",))
+    assert (trace.team, trace.art, trace.value_stream) == ("T-KESTREL", "ART-CHANNELS",
+                                                          "VS-RETAIL")
+    assert await store.all_ids(Kind.PI) == ["PI-26-1", "PI-26-2"]
+
+
+async def test_paging_filters(store: Store) -> None:
+    await load(store, example())
+    none: dict[str, Any] = dict.fromkeys(
+        ("states", "type", "epic", "team", "art", "valueStream", "pi", "search", "aligned"))
+    first = await store.page(Kind.FEATURE, none, 2, None)
+    assert first.total == 4 and first.has_next and len(first.ids) == 2
+    rest = await store.page(Kind.FEATURE, none, 2, first.ids[-1])
+    assert not rest.has_next and sorted(first.ids + rest.ids) == first.ids + rest.ids
+    enablers = await store.page(Kind.FEATURE, {**none, "type": "ENABLER", "search": "REPL"},
+                                10, None)
+    assert enablers.ids == ["F-SESSION-REPL"]
+
+
+@pytest.mark.parametrize("mutate, path, code", [
+    (lambda d: d["features"][0].update(epic="E-NONE"), "features.0.epic", "UNKNOWN_REFERENCE"),
+    (lambda d: d["features"][1]["wsjf"].update(jobSize=4), "features.1.wsjf.jobSize",
+     "OFF_SCALE"),
+    (lambda d: d["epics"][0].update(state="DOING"), "epics.0.state", "INVALID_ENUM"),
+    (lambda d: d["features"].append(dict(d["features"][0])), "features.4.id", "DUPLICATE_ID"),
+    (lambda d: d["dependencies"].append({"from": "F-INTENTS", "to": "F-INTENTS"}),
+     "dependencies.2", "SELF_DEPENDENCY"),
+    (lambda d: d["pis"][0].update(start="2026-02-30"), "pis.0.start", "INVALID_DATE"),
+    (lambda d: d["pis"][1].update(end="2026-01-01"), "pis.1.end", "INVALID_RANGE"),
+    (lambda d: d["valueStreams"][0].update(budget=-5), "valueStreams.0.budget",
+     "INVALID_NUMBER"),
+    (lambda d: d["themes"][0].update(colour="red"), "themes.0.colour", "UNKNOWN_FIELD"),
+    (lambda d: d["themes"][0].update(id="no spaces"), "themes.0.id", "INVALID_ID"),
+    (lambda d: d["keyResults"][0].pop("objective"), "keyResults.0.objective", "REQUIRED"),
+])
+async def test_invalid_document_rejected_and_graph_unchanged(
+    store: Store, mutate: Any, path: str, code: str,
+) -> None:
+    await load(store, example())
+    digest, version = await content_hash(store), await store.version()
+    raw = copy.deepcopy(example())
+    raw["themes"].append({"id": "TH-EXTRA", "name": "Valid item in a rejected document"})
+    mutate(raw)
+    result = validate_document(raw, existing=await store.all_kinds())
+    assert isinstance(result, list)
+    assert (path, code) in {(e.path, e.code) for e in result}
+    assert await content_hash(store) == digest
+    assert await store.version() == version
