@@ -68,9 +68,8 @@ async def _service(settings: Settings) -> AsyncIterator[PortfolioService]:
 
 def _read_document(path: Path) -> Any:
     size = path.stat().st_size
-    with err.status(f"Reading {path} ({size / 1e6:.1f} MB)…"):
-        with path.open("rb") as handle:
-            return json.load(handle)
+    with err.status(f"Reading {path} ({size / 1e6:.1f} MB)…"), path.open("rb") as handle:
+        return json.load(handle)
 
 
 async def _import(settings: Settings, document: Any, fmt: str) -> int:

@@ -112,7 +112,7 @@ class PortfolioService:
         """Validate the whole document, then write it in one statement; never blocked."""
         for _ in range(WRITE_ATTEMPTS):
             before = await self.snapshot()
-            parsed = validate_document(raw, scale=self.policy.scale,
+            parsed = validate_document(raw, scale=self.policy.wsjf_scale,
                                        existing=_kinds(before))
             if not isinstance(parsed, ParsedDocument):
                 return ImportOutcome(applied=False, errors=parsed)
@@ -150,7 +150,7 @@ class PortfolioService:
             existing = before.get(str(data.get("id")))
             if kind is Kind.EPIC:
                 data = self._approval(data, existing, actor)
-            item = validate_item(kind, data, scale=self.policy.scale, existing=_kinds(before))
+            item = validate_item(kind, data, scale=self.policy.wsjf_scale, existing=_kinds(before))
             if isinstance(item, list):
                 return ChangeOutcome(applied=False, errors=item)
             doc = ParsedDocument()

@@ -23,8 +23,8 @@ from graph.model import (
     Epic,
     Feature,
     Item,
-    Kind,
     KeyResult,
+    Kind,
     Objective,
     ProgramIncrement,
     ReleaseTrain,
@@ -194,7 +194,6 @@ class _Validator:
         if not isinstance(entry, dict):
             self.error(path, "each entry must be a JSON object", Code.INVALID_TYPE)
             return
-        before = len(self.errors)
         item_id = entry.get("id")
         self._check_raw(kind, path, entry)
         try:
@@ -204,7 +203,7 @@ class _Validator:
             item = None
         if isinstance(item_id, str) and ID_RE.match(item_id):
             self._claim_id(kind, item_id, path)
-        if item is not None and len(self.errors) == before:
+        if item is not None:  # still checked for references; any error rejects the document
             self.doc.items[kind].append(item)  # type: ignore[arg-type]
 
     def _check_raw(self, kind: Kind, path: str, entry: dict[str, Any]) -> None:
@@ -304,13 +303,14 @@ def _references_of(item: Item) -> Iterable[tuple[str, str, Kind]]:
         for i, ref in enumerate(item.key_results):
             yield f"keyResults.{i}", ref, Kind.KEY_RESULT
     elif isinstance(item, Feature):
-        for name, ref, want in (
+        links: tuple[tuple[str, str | None, Kind], ...] = (
             ("epic", item.epic, Kind.EPIC),
             ("team", item.team, Kind.TEAM),
             ("pi", item.pi, Kind.PI),
-        ):
-            if ref is not None:
-                yield name, ref, want
+        )
+        for name, link, want in links:
+            if link is not None:
+                yield name, link, want
 
 
 def validate_document(

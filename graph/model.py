@@ -214,7 +214,10 @@ class Dependency(_Model):
     to_id: str = Field(alias="to")
 
 
-Item = Theme | Objective | KeyResult | ValueStream | ReleaseTrain | Team | ProgramIncrement | Epic | Feature
+Item = (
+    Theme | Objective | KeyResult | ValueStream | ReleaseTrain | Team | ProgramIncrement
+    | Epic | Feature
+)
 
 MODEL_OF_KIND: dict[Kind, type[_Model]] = {
     Kind.THEME: Theme,
@@ -270,7 +273,7 @@ class Portfolio:
     version: int = 0
 
     def collection(self, kind: Kind) -> dict[str, Any]:
-        return {
+        collections: dict[Kind, dict[str, Any]] = {
             Kind.THEME: self.themes,
             Kind.OBJECTIVE: self.objectives,
             Kind.KEY_RESULT: self.key_results,
@@ -280,7 +283,8 @@ class Portfolio:
             Kind.PI: self.pis,
             Kind.EPIC: self.epics,
             Kind.FEATURE: self.features,
-        }[kind]
+        }
+        return collections[kind]
 
     def kind_of_id(self, item_id: str) -> Kind | None:
         for kind in Kind:

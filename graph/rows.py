@@ -14,8 +14,8 @@ from graph.model import (
     Epic,
     Feature,
     Item,
-    Kind,
     KeyResult,
+    Kind,
     Objective,
     ProgramIncrement,
     ReleaseTrain,
@@ -107,3 +107,8 @@ def from_row(kind: Kind, row: dict[str, Any]) -> Item:
     if kind is Kind.PI:
         return ProgramIncrement.model_validate(data)
     return MODEL_OF_KIND[kind].model_validate(data)  # type: ignore[return-value]
+
+
+def all_property_keys() -> set[str]:
+    """Every node property any portfolio item may store."""
+    return {key for kind in Kind for key in _props_of(kind)}

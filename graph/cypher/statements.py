@@ -19,6 +19,7 @@ from typing import Final
 
 from graph.cypher.labels import Label, Rel
 from graph.model import Kind
+from graph.rows import all_property_keys
 
 # --- the portfolio version and the write guard ------------------------------
 
@@ -89,7 +90,8 @@ CALL {{ WITH m UNWIND $teams AS r
   FOREACH (x IN CASE WHEN r.art IS NULL THEN [] ELSE [r.art] END |
     MERGE (a:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.ON_TRAIN}]->(a))
   FOREACH (c IN r.capacity |
-    MERGE (p:{Label.ITEM} {{id: c.pi}}) MERGE (n)-[k:{Rel.HAS_CAPACITY}]->(p) SET k.points = c.points)
+    MERGE (p:{Label.ITEM} {{id: c.pi}}) MERGE (n)-[k:{Rel.HAS_CAPACITY}]->(p)
+    SET k.points = c.points)
   RETURN count(*) AS teamsWritten }}
 WITH m
 CALL {{ WITH m UNWIND $epics AS r
@@ -131,7 +133,8 @@ REMOVE_DEPENDENCY: Final = (
     + f"""
 WITH m
 CALL {{ WITH m
-  OPTIONAL MATCH (:{Label.FEATURE} {{id: $from}})-[d:{Rel.DEPENDS_ON}]->(:{Label.FEATURE} {{id: $to}})
+  OPTIONAL MATCH (:{Label.FEATURE} {{id: $from}})-[d:{Rel.DEPENDS_ON}]->
+                 (:{Label.FEATURE} {{id: $to}})
   DELETE d
   RETURN count(*) AS removed }}
 """
@@ -353,6 +356,32 @@ COUNTS: Final = f"""
 MATCH (n:{Label.ITEM}) WITH labels(n) AS labels RETURN labels, count(*) AS count
 """
 
+# --- schema priming -----------------------------------------------------------
+
+# Every property key any statement reads or writes.
+_AUDIT_PROPS = ("at", "actor", "operation", "itemId", "itemIds", "justification", "before",
+                "after", "seq")
+_META_PROPS = ("version", "lockedBy")
+
+
+def _prime_schema() -> str:
+    keys = sorted({*all_property_keys(), *_AUDIT_PROPS, *_META_PROPS, "points"} - {"id"})
+    props = ", ".join(f"{key}: 0" for key in keys)
+    labels = ":".join(label.value for label in Label)
+    rels = "\n".join(
+        f"CREATE (x)-[:{rel} {{points: 0}}]->(x)" for rel in Rel
+    )
+    return f"CREATE (x:{labels} {{id: '__schema_primer__', {props}}})\n{rels}\nDETACH DELETE x"
+
+
+# FalkorDB caches a statement's plan the first time it runs, and a plan made
+# while a label, relationship type or property key did not exist yet keeps
+# reading nothing for it forever after (seen with FalkorDB 4.16: a snapshot
+# taken on an empty graph then returned capacities without points). Creating
+# and deleting one node and edge that carry every identifier at bootstrap
+# registers them all before any statement is planned. Harmless on Neo4j.
+PRIME_SCHEMA: Final = _prime_schema()
+
 # --- every statement, for the Neo4j lint and the FalkorDB run-all test --------
 
 
@@ -376,6 +405,7 @@ def all_statements() -> dict[str, str]:
         "EPICS_COUNT": EPICS_COUNT,
         "AUDIT_LOG": AUDIT_LOG,
         "COUNTS": COUNTS,
+        "PRIME_SCHEMA": PRIME_SCHEMA,
     }
     for kind in Kind:
         named[f"ITEMS_BY_ID.{kind.name}"] = ITEMS_BY_ID[kind]

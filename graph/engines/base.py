@@ -29,6 +29,22 @@ class EngineLocked(EngineError):
     """Another process owns the embedded engine of this data dir and it cannot be reused."""
 
 
+class EngineQueryError(EngineError):
+    """The engine rejected or failed a statement; the statement was rolled back whole.
+
+    `constraint_violation` is True when a uniqueness constraint refused the change
+    (e.g. an id already used by another item), so callers can report it as input
+    error without parsing engine-specific messages; `code` is the engine's own
+    error code when it has one (Neo4j), for logs.
+    """
+
+    def __init__(self, message: str, *, engine: str, constraint_violation: bool = False,
+                 code: str | None = None) -> None:
+        super().__init__(message, engine=engine)
+        self.constraint_violation = constraint_violation
+        self.code = code
+
+
 class Engine(Protocol):
     """A graph engine speaking portable openCypher.
 

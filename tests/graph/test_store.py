@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
-from pathlib import Path
+import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from graph.cypher.statements import Link
 from graph.document import ParsedDocument, validate_document
+from graph.engines.base import Engine
+from graph.engines.falkordb import FalkorDBEngine
 from graph.model import Kind
 from graph.store import AuditRecord, Store
-
-DATA = Path(__file__).parent.parent / "data"
-
-
-def example() -> dict[str, Any]:
-    return json.loads((DATA / "example-portfolio.json").read_text())
-
-
-async def content_hash(store: Store) -> str:
-    """A digest of everything in the graph: every item, link and audit entry."""
-    engine = store.engine
-    nodes = await engine.read("MATCH (n) RETURN labels(n) AS l, properties(n) AS p")
-    edges = await engine.read(
-        "MATCH (a)-[r]->(b) RETURN a.id AS a, type(r) AS t, properties(r) AS p, b.id AS b")
-    canon = sorted(json.dumps(r, sort_keys=True, default=str) for r in nodes + edges)
-    return hashlib.sha256("\n".join(canon).encode()).hexdigest()
+from tests.helpers import content_hash, example
 
 
 async def load(store: Store, raw: dict[str, Any]) -> int | None:
@@ -99,13 +85,13 @@ async def test_import_replaces_links_and_keeps_unlisted_dependencies(store: Stor
 
 async def test_stale_version_writes_nothing(store: Store) -> None:
     await load(store, example())
-    digest = await content_hash(store)
+    digest = await content_hash(store.engine)
     parsed = validate_document({"themes": [{"id": "TH-NEW", "name": "New"}]})
     assert isinstance(parsed, ParsedDocument)
     version = await store.version()
     assert await store.apply_document(parsed, version - 1, AuditRecord("x", "t")) is None
     assert await store.delete_item("F-INTENTS", version + 5, AuditRecord("x", "t")) is None
-    assert await content_hash(store) == digest
+    assert await content_hash(store.engine) == digest
 
 
 async def test_write_and_audit_entry_land_together(store: Store) -> None:
@@ -179,12 +165,29 @@ async def test_invalid_document_rejected_and_graph_unchanged(
     store: Store, mutate: Any, path: str, code: str,
 ) -> None:
     await load(store, example())
-    digest, version = await content_hash(store), await store.version()
+    digest, version = await content_hash(store.engine), await store.version()
     raw = copy.deepcopy(example())
     raw["themes"].append({"id": "TH-EXTRA", "name": "Valid item in a rejected document"})
     mutate(raw)
     result = validate_document(raw, existing=await store.all_kinds())
     assert isinstance(result, list)
     assert (path, code) in {(e.path, e.code) for e in result}
-    assert await content_hash(store) == digest
+    assert await content_hash(store.engine) == digest
     assert await store.version() == version
+
+
+async def test_statements_planned_on_an_empty_graph_still_read_later_data(
+    falkordb_engine: Engine,
+) -> None:
+    """Regression: FalkorDB caches plans; one made before `points` existed read None forever."""
+    config = replace(falkordb_engine.config, graph_name=f"primer_{uuid.uuid4().hex[:8]}")  # type: ignore[attr-defined]
+    engine = FalkorDBEngine(config)
+    store = Store(engine)
+    await store.start()
+    try:
+        assert (await store.snapshot()).teams == {}
+        await load(store, example())
+        teams = (await store.snapshot()).teams
+        assert teams["T-KESTREL"].capacity == {"PI-26-1": 32, "PI-26-2": 30}
+    finally:
+        await engine.close()

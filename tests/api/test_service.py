@@ -1,0 +1,219 @@
+"""Enforcement through the service on the real embedded engine.
+
+Blocked, dry-run, overridden and concurrent changes must leave the graph
+exactly as the contract says; imports are all or nothing and never blocked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from typing import Any
+
+import pytest
+
+from api.service import Forbidden, PortfolioService
+from graph.engines.base import Engine
+from graph.engines.falkordb import FalkorDBEngine
+from graph.model import Kind
+from graph.store import Actor, Store
+from rules.policy import Policy, default_policy, policy_from_mapping
+from tests.helpers import content_hash, example
+
+ADMIN = Actor("alice", frozenset({"admin"}))
+PORTFOLIO = Actor("lpm", frozenset({"portfolio"}))
+EDITOR = Actor("ed", frozenset({"editor"}))
+
+# One epic may be implementing: the example already has E-CHATBOT there.
+TIGHT = policy_from_mapping({"guardrails": {"kanban.wip-limit": {"limits": {"IMPLEMENTING": 1}}}})
+
+
+def epic_input(**changes: Any) -> dict[str, Any]:
+    """E-CHECKOUT-HA from the example as an upsert input, with changes."""
+    epic = next(e for e in example()["epics"] if e["id"] == "E-CHECKOUT-HA")
+    epic.update(changes)
+    return epic
+
+
+async def service_on(engine: Engine, policy: Policy = TIGHT) -> PortfolioService:
+    service = PortfolioService(Store(engine), policy)
+    outcome = await service.import_document(example(), ADMIN)
+    assert outcome.applied, outcome.errors
+    return service
+
+
+@pytest.fixture
+async def service(falkordb: Engine) -> PortfolioService:
+    return await service_on(falkordb)
+
+
+async def test_blocked_change_writes_nothing(service: PortfolioService) -> None:
+    engine = service.store.engine
+    digest, log = await content_hash(engine), await service.store.audit_log()
+    outcome = await service.upsert(Kind.EPIC, epic_input(state="IMPLEMENTING"), EDITOR)
+    assert not outcome.applied
+    assert [(v.rule, v.subject_id, v.excess) for v in outcome.violations] == [
+        ("kanban.wip-limit", "IMPLEMENTING", 1.0)]
+    assert await content_hash(engine) == digest
+    assert await service.store.audit_log() == log
+
+
+async def test_dry_run_reports_and_writes_nothing(falkordb: Engine) -> None:
+    service = await service_on(falkordb, default_policy())
+    digest = await content_hash(falkordb)
+    chatbot = next(e for e in example()["epics"] if e["id"] == "E-CHATBOT")
+    del chatbot["businessOwner"]
+    outcome = await service.upsert(Kind.EPIC, chatbot, EDITOR, dry_run=True)
+    assert not outcome.applied
+    assert [(v.rule, v.subject_id) for v in outcome.violations] == [
+        ("engagement.business-owner", "E-CHATBOT")]
+    assert await content_hash(falkordb) == digest
+
+
+async def test_non_blocking_change_applies_and_is_audited(falkordb: Engine) -> None:
+    service = await service_on(falkordb, default_policy())
+    outcome = await service.upsert(Kind.EPIC, epic_input(state="IMPLEMENTING"), EDITOR)
+    assert outcome.applied and outcome.violations == []
+    [entry, *_] = await service.store.audit_log(item_id="E-CHECKOUT-HA")
+    assert (entry.operation, entry.actor, entry.justification) == ("upsertEpic", "ed", None)
+    assert entry.before["state"] == "PORTFOLIO_BACKLOG"
+    assert entry.after["state"] == "IMPLEMENTING"
+    [epic] = await service.store.items(Kind.EPIC, ["E-CHECKOUT-HA"])
+    assert epic is not None and epic.state == "IMPLEMENTING"
+
+
+async def test_override_by_portfolio_role_is_written_with_justification(
+    service: PortfolioService,
+) -> None:
+    outcome = await service.upsert(Kind.EPIC, epic_input(state="IMPLEMENTING"), PORTFOLIO,
+                                   justification="Regulator deadline in PI 26.2")
+    assert outcome.applied
+    assert [v.rule for v in outcome.violations] == ["kanban.wip-limit"]
+    [entry, *_] = await service.store.audit_log()
+    assert entry.justification == "Regulator deadline in PI 26.2"
+    assert entry.actor == "lpm"
+
+
+async def test_override_needs_portfolio_role(service: PortfolioService) -> None:
+    digest = await content_hash(service.store.engine)
+    with pytest.raises(Forbidden):
+        await service.upsert(Kind.EPIC, epic_input(state="IMPLEMENTING"), EDITOR,
+                             justification="I say so")
+    assert await content_hash(service.store.engine) == digest
+
+
+async def test_approval_change_needs_portfolio_role(service: PortfolioService) -> None:
+    with pytest.raises(Forbidden):
+        await service.upsert(Kind.EPIC, epic_input(approved=True), EDITOR)
+    same = await service.upsert(Kind.EPIC, epic_input(approved=False), EDITOR)
+    assert same.applied
+    left_out = epic_input()
+    del left_out["approved"]
+    await service.upsert(Kind.EPIC, epic_input(approved=True), PORTFOLIO)
+    kept = await service.upsert(Kind.EPIC, left_out, EDITOR)
+    assert kept.applied
+    [epic] = await service.store.items(Kind.EPIC, ["E-CHECKOUT-HA"])
+    assert epic is not None and epic.approved is True
+
+
+async def test_upsert_leaves_dependencies_and_clears_omitted_fields(
+    service: PortfolioService,
+) -> None:
+    feature = {"id": "F-HANDOVER", "name": "Hand-over", "type": "BUSINESS", "state": "BACKLOG"}
+    outcome = await service.upsert(Kind.FEATURE, feature, EDITOR)
+    assert outcome.applied
+    snapshot = await service.snapshot()
+    assert snapshot.features["F-HANDOVER"].points is None
+    assert snapshot.features["F-HANDOVER"].epic is None
+    assert {("F-HANDOVER", "F-INTENTS"), ("F-HANDOVER", "F-SESSION-REPL")} <= (
+        snapshot.dependencies)
+
+
+async def test_invalid_upsert_is_input_error_not_written(service: PortfolioService) -> None:
+    digest = await content_hash(service.store.engine)
+    outcome = await service.upsert(
+        Kind.FEATURE,
+        {"id": "F-NEW", "name": "New", "type": "BUSINESS", "state": "BACKLOG", "pi": "PI-9",
+         "wsjf": {"userBusinessValue": 4, "timeCriticality": 1,
+                  "riskReductionOpportunityEnablement": 1, "jobSize": 1}},
+        EDITOR)
+    assert not outcome.applied
+    assert {(e.path, e.code) for e in outcome.errors} == {
+        ("input.pi", "UNKNOWN_REFERENCE"), ("input.wsjf.userBusinessValue", "OFF_SCALE")}
+    assert await content_hash(service.store.engine) == digest
+
+
+async def test_dependency_schedule_conflict_blocked_then_removed(
+    falkordb: Engine,
+) -> None:
+    service = await service_on(falkordb, default_policy())
+    # F-INTENTS is planned in PI-26-1; F-SESSION-REPL in PI-26-2: a conflict (ERROR).
+    blocked = await service.add_dependency("F-INTENTS", "F-SESSION-REPL", EDITOR)
+    assert not blocked.applied
+    assert [(v.rule, v.subject_id, v.related_ids) for v in blocked.violations] == [
+        ("dependency.schedule-conflict", "F-INTENTS", ("F-SESSION-REPL",))]
+    bad = await service.add_dependency("F-INTENTS", "F-INTENTS", EDITOR)
+    assert [e.code for e in bad.errors] == ["SELF_DEPENDENCY"]
+    removed = await service.remove_dependency("F-HANDOVER", "F-INTENTS", EDITOR)
+    assert removed.applied
+    assert ("F-HANDOVER", "F-INTENTS") not in (await service.snapshot()).dependencies
+    again = await service.remove_dependency("F-HANDOVER", "F-INTENTS", EDITOR)
+    assert [e.code for e in again.errors] == ["NOT_FOUND"]
+
+
+async def test_delete_objective_with_key_results_is_refused(service: PortfolioService) -> None:
+    refused = await service.delete_item("O-UPTIME", ADMIN)
+    assert not refused.applied and [e.code for e in refused.errors] == ["IN_USE"]
+    assert (await service.delete_item("KR-AVAILABILITY", ADMIN)).applied
+    assert (await service.delete_item("O-UPTIME", ADMIN)).applied
+    epic = (await service.snapshot()).epics["E-CHECKOUT-HA"]
+    assert epic.key_results == ()
+
+
+async def test_import_is_never_blocked_and_reports_violations(falkordb: Engine) -> None:
+    service = await service_on(falkordb)
+    doc = {"epics": [epic_input(state="IMPLEMENTING")]}
+    outcome = await service.import_document(doc, ADMIN)
+    assert outcome.applied and outcome.updated == ["E-CHECKOUT-HA"] and outcome.created == []
+    assert "kanban.wip-limit" in {v.rule for v in outcome.violations}
+    [entry, *_] = await service.store.audit_log()
+    assert entry.after == {"created": [], "updated": ["E-CHECKOUT-HA"]}
+
+
+async def test_invalid_import_writes_nothing_and_logs_nothing(service: PortfolioService) -> None:
+    engine = service.store.engine
+    digest, log = await content_hash(engine), await service.store.audit_log()
+    raw = copy.deepcopy(example())
+    raw["themes"].append({"id": "TH-EXTRA", "name": "valid, in a rejected document"})
+    raw["features"][0]["epic"] = "E-MISSING"
+    raw["dependencies"].append({"from": "F-INTENTS", "to": "F-INTENTS"})
+    outcome = await service.import_document(raw, ADMIN)
+    assert not outcome.applied
+    assert {(e.path, e.code) for e in outcome.errors} == {
+        ("features.0.epic", "UNKNOWN_REFERENCE"), ("dependencies.2", "SELF_DEPENDENCY")}
+    assert await content_hash(engine) == digest
+    assert await service.store.audit_log() == log
+
+
+async def test_concurrent_changes_never_both_pass_a_limit(
+    falkordb: Engine,
+) -> None:
+    """Two writers with their own connections and caches (as two processes would be)."""
+    first = await service_on(falkordb)
+    # Make room for exactly one more: move E-CHATBOT out of IMPLEMENTING.
+    chatbot = next(e for e in example()["epics"] if e["id"] == "E-CHATBOT")
+    assert (await first.upsert(Kind.EPIC, {**chatbot, "state": "DONE"}, EDITOR)).applied
+    second_engine = FalkorDBEngine(falkordb.config)  # type: ignore[attr-defined]
+    await second_engine.start()
+    try:
+        second = PortfolioService(Store(second_engine), TIGHT)
+        results = await asyncio.gather(
+            first.upsert(Kind.EPIC, {**chatbot, "state": "IMPLEMENTING"}, EDITOR),
+            second.upsert(Kind.EPIC, epic_input(state="IMPLEMENTING"), EDITOR),
+        )
+    finally:
+        await second_engine.close()
+    assert sorted(r.applied for r in results) == [False, True]
+    implementing = [e for e in (await first.snapshot()).epics.values()
+                    if e.state == "IMPLEMENTING"]
+    assert len(implementing) == 1
