@@ -162,6 +162,9 @@ class _Validator:
         self.errors: list[InputError] = []
         self.doc = ParsedDocument()
         self.kind_in_doc: dict[str, Kind] = {}
+        # Every item that parsed, with its path in the document (for reference checks).
+        self.parsed: list[tuple[str, Item]] = []
+        self.parsed_dependencies: list[tuple[str, Dependency]] = []
 
     def error(self, path: str, message: str, code: str) -> None:
         self.errors.append(InputError(path, message, code))
@@ -205,6 +208,7 @@ class _Validator:
             self._claim_id(kind, item_id, path)
         if item is not None:  # still checked for references; any error rejects the document
             self.doc.items[kind].append(item)  # type: ignore[arg-type]
+            self.parsed.append((path, item))  # type: ignore[arg-type]
 
     def _check_raw(self, kind: Kind, path: str, entry: dict[str, Any]) -> None:
         """Checks pydantic cannot express: the WSJF scale, ISO date strings, date order."""
@@ -258,6 +262,7 @@ class _Validator:
             self.error(path, f"'{dep.from_id}' cannot depend on itself", Code.SELF_DEPENDENCY)
             return
         self.doc.dependencies.append(dep)
+        self.parsed_dependencies.append((path, dep))
 
     def _resolve(self, path: str, ref: str, want: Kind) -> None:
         found = self.kind_in_doc.get(ref) or self.existing.get(ref)
@@ -270,14 +275,12 @@ class _Validator:
         self.error(path, message, Code.UNKNOWN_REFERENCE)
 
     def _references(self) -> None:
-        for kind, items in self.doc.items.items():
-            key = DOCUMENT_KEYS[kind]
-            for index, item in enumerate(items):
-                for name, ref, want in _references_of(item):
-                    self._resolve(_join(key, index, name), ref, want)
-        for index, dep in enumerate(self.doc.dependencies):
-            self._resolve(_join("dependencies", index, "from"), dep.from_id, Kind.FEATURE)
-            self._resolve(_join("dependencies", index, "to"), dep.to_id, Kind.FEATURE)
+        for path, item in self.parsed:
+            for name, ref, want in _references_of(item):
+                self._resolve(_join(path, name), ref, want)
+        for path, dep in self.parsed_dependencies:
+            self._resolve(_join(path, "from"), dep.from_id, Kind.FEATURE)
+            self._resolve(_join(path, "to"), dep.to_id, Kind.FEATURE)
 
 
 def _references_of(item: Item) -> Iterable[tuple[str, str, Kind]]:

@@ -57,7 +57,12 @@ def _props_of(kind: Kind) -> tuple[str, ...]:
 
 
 def to_props(item: Item, kind: Kind) -> dict[str, Any]:
-    """Node properties for an item; every property of the kind is present (None clears it)."""
+    """Node properties for an item, without the absent ones.
+
+    Statements replace a node's properties wholesale (`SET n = props`) so a
+    field left out is cleared. Nulls are never sent: FalkorDB 4.16's
+    `SET n += {..: null, ..}` drops unrelated properties and keeps stale ones.
+    """
     data = item.model_dump(by_alias=True, mode="json")
     props: dict[str, Any] = dict.fromkeys(_props_of(kind))
     for key, value in data.items():
@@ -68,7 +73,7 @@ def to_props(item: Item, kind: Kind) -> dict[str, Any]:
                 props[prop] = None if value is None else value[field]
             continue
         props[key] = value
-    return props
+    return {key: value for key, value in props.items() if value is not None}
 
 
 def to_write_row(item: Item, kind: Kind) -> dict[str, Any]:

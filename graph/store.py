@@ -53,7 +53,8 @@ class AuditRecord:
     def params(self) -> dict[str, Any]:
         return {
             "auditId": self.id,
-            "audit": {
+            # Nulls left out: see graph/rows.py on FalkorDB and `SET += {null}`.
+            "audit": {key: value for key, value in {
                 "at": self.at,
                 "actor": self.actor,
                 "operation": self.operation,
@@ -62,7 +63,7 @@ class AuditRecord:
                 "justification": self.justification,
                 "before": None if self.before is None else json.dumps(self.before, sort_keys=True),
                 "after": None if self.after is None else json.dumps(self.after, sort_keys=True),
-            },
+            }.items() if value is not None},
         }
 
 

@@ -50,29 +50,29 @@ APPLY_DOCUMENT: Final = (
     + f"""
 WITH m
 CALL {{ WITH m UNWIND $themes AS r
-  MERGE (n:{Label.ITEM}:{Label.THEME} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.THEME} {{id: r.id}}) SET n = r.props
   RETURN count(*) AS themesWritten }}
 WITH m
 CALL {{ WITH m UNWIND $objectives AS r
-  MERGE (n:{Label.ITEM}:{Label.OBJECTIVE} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.OBJECTIVE} {{id: r.id}}) SET n = r.props
   WITH n, r OPTIONAL MATCH (n)-[old:{Rel.SUPPORTS}]->() DELETE old
   WITH DISTINCT n, r
   FOREACH (x IN r.themes | MERGE (t:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.SUPPORTS}]->(t))
   RETURN count(*) AS objectivesWritten }}
 WITH m
 CALL {{ WITH m UNWIND $keyResults AS r
-  MERGE (n:{Label.ITEM}:{Label.KEY_RESULT} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.KEY_RESULT} {{id: r.id}}) SET n = r.props
   WITH n, r OPTIONAL MATCH (n)-[old:{Rel.MEASURES}]->() DELETE old
   WITH DISTINCT n, r
   MERGE (o:{Label.ITEM} {{id: r.objective}}) MERGE (n)-[:{Rel.MEASURES}]->(o)
   RETURN count(*) AS keyResultsWritten }}
 WITH m
 CALL {{ WITH m UNWIND $valueStreams AS r
-  MERGE (n:{Label.ITEM}:{Label.VALUE_STREAM} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.VALUE_STREAM} {{id: r.id}}) SET n = r.props
   RETURN count(*) AS valueStreamsWritten }}
 WITH m
 CALL {{ WITH m UNWIND $arts AS r
-  MERGE (n:{Label.ITEM}:{Label.ART} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.ART} {{id: r.id}}) SET n = r.props
   WITH n, r OPTIONAL MATCH (n)-[old:{Rel.IN_VALUE_STREAM}]->() DELETE old
   WITH DISTINCT n, r
   FOREACH (x IN CASE WHEN r.valueStream IS NULL THEN [] ELSE [r.valueStream] END |
@@ -80,11 +80,11 @@ CALL {{ WITH m UNWIND $arts AS r
   RETURN count(*) AS artsWritten }}
 WITH m
 CALL {{ WITH m UNWIND $pis AS r
-  MERGE (n:{Label.ITEM}:{Label.PI} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.PI} {{id: r.id}}) SET n = r.props
   RETURN count(*) AS pisWritten }}
 WITH m
 CALL {{ WITH m UNWIND $teams AS r
-  MERGE (n:{Label.ITEM}:{Label.TEAM} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.TEAM} {{id: r.id}}) SET n = r.props
   WITH n, r OPTIONAL MATCH (n)-[old:{Rel.ON_TRAIN}|{Rel.HAS_CAPACITY}]->() DELETE old
   WITH DISTINCT n, r
   FOREACH (x IN CASE WHEN r.art IS NULL THEN [] ELSE [r.art] END |
@@ -95,7 +95,7 @@ CALL {{ WITH m UNWIND $teams AS r
   RETURN count(*) AS teamsWritten }}
 WITH m
 CALL {{ WITH m UNWIND $epics AS r
-  MERGE (n:{Label.ITEM}:{Label.EPIC} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.EPIC} {{id: r.id}}) SET n = r.props
   WITH n, r
   OPTIONAL MATCH (n)-[old:{Rel.IN_VALUE_STREAM}|{Rel.ALIGNS_TO}|{Rel.CONTRIBUTES_TO}]->()
   DELETE old
@@ -108,7 +108,7 @@ CALL {{ WITH m UNWIND $epics AS r
   RETURN count(*) AS epicsWritten }}
 WITH m
 CALL {{ WITH m UNWIND $features AS r
-  MERGE (n:{Label.ITEM}:{Label.FEATURE} {{id: r.id}}) SET n += r.props
+  MERGE (n:{Label.ITEM}:{Label.FEATURE} {{id: r.id}}) SET n = r.props
   WITH n, r
   OPTIONAL MATCH (n)-[old:{Rel.PART_OF}|{Rel.ASSIGNED_TO}|{Rel.PLANNED_IN}]->() DELETE old
   WITH DISTINCT n, r

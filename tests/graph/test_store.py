@@ -191,3 +191,16 @@ async def test_statements_planned_on_an_empty_graph_still_read_later_data(
         assert teams["T-KESTREL"].capacity == {"PI-26-1": 32, "PI-26-2": 30}
     finally:
         await engine.close()
+
+
+async def test_replace_clears_left_out_fields_and_keeps_given_ones(store: Store) -> None:
+    """Regression: FalkorDB's `SET n += {..null..}` dropped `approved` and kept a WSJF input."""
+    await load(store, example())
+    minimal = {"id": "E-CHATBOT", "name": "Chatbot", "type": "BUSINESS", "state": "FUNNEL",
+               "approved": True}
+    await load(store, {"epics": [minimal]})
+    [row] = await store.engine.read(
+        "MATCH (n:Epic {id: 'E-CHATBOT'}) RETURN properties(n) AS p")
+    assert row["p"] == minimal
+    [epic] = await store.items(Kind.EPIC, ["E-CHATBOT"])
+    assert epic is not None and epic.approved and epic.wsjf is None and epic.themes == ()
