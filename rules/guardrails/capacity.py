@@ -1,0 +1,144 @@
+"""Team capacity per PI, and lean budget guardrail 2: capacity allocation to enablers."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from graph.model import Portfolio, Severity, WorkType
+from rules.guardrails.registry import register
+from rules.guardrails.wording import amount, named, pi_name, share
+from rules.settings import Number, RuleSettings, ShareRange
+from rules.violation import SubjectType, Violation
+
+OVERLOAD = "capacity.team-overload"
+ALLOCATION = "capacity.allocation"
+TOLERANCE = 1e-9
+
+
+@register(
+    OVERLOAD,
+    default_severity=Severity.WARNING,
+    description="A team's feature points planned in a PI stay within its capacity.",
+    params={"tolerance": Number(0.0)},
+)
+def team_overload(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
+    """A team and PI with a recorded capacity below the points planned there.
+
+    >>> from graph.model import Feature, ProgramIncrement, Team
+    >>> from rules.guardrails.registry import default_settings
+    >>> p = Portfolio(
+    ...     teams={"T-1": Team(id="T-1", name="Nova", capacity={"PI-2": 40})},
+    ...     pis={"PI-2": ProgramIncrement(id="PI-2", name="PI 26.2",
+    ...                                   start="2026-03-16", end="2026-05-22")},
+    ...     features={i: Feature(id=i, name=i, type="BUSINESS", state="BACKLOG", team="T-1",
+    ...                          pi="PI-2", points=pts) for i, pts in (("F-1", 21), ("F-2", 25))})
+    >>> [v] = team_overload(p, default_settings(OVERLOAD))
+    >>> v.related_ids, v.excess
+    (('PI-2', 'F-1', 'F-2'), 6.0)
+    >>> print(v.message)
+    Team Nova (T-1): 46 points planned in PI 26.2 against a capacity of 40
+    """
+    tolerance = settings.params["tolerance"]
+    planned: dict[tuple[str, str], list[str]] = defaultdict(list)
+    points: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for feature in portfolio.features.values():
+        if feature.team is None or feature.pi is None:
+            continue
+        planned[feature.team, feature.pi].append(feature.id)
+        if feature.points is not None:
+            points[feature.team, feature.pi].append(feature.points)
+    out: list[Violation] = []
+    for team in portfolio.teams.values():
+        for pi_id, capacity in team.capacity.items():
+            total = math.fsum(points.get((team.id, pi_id), ()))
+            allowed = capacity * (1 + tolerance)
+            if total <= allowed + TOLERANCE:
+                continue
+            message = (
+                f"Team {named(team.name, team.id)}: {amount(total)} points planned in "
+                f"{pi_name(portfolio, pi_id)} against a capacity of {amount(capacity)}"
+            )
+            if tolerance:
+                message += f" ({amount(allowed)} with the {share(tolerance)} tolerance)"
+            related = (pi_id, *sorted(planned[team.id, pi_id]))
+            out.append(
+                Violation(
+                    OVERLOAD,
+                    settings.severity,
+                    SubjectType.TEAM,
+                    team.id,
+                    related,
+                    total - allowed,
+                    message,
+                )
+            )
+    return out
+
+
+@register(
+    ALLOCATION,
+    default_severity=Severity.WARNING,
+    description="Enablers take an agreed share of the points each ART plans in a PI.",
+    params={"enablerShare": ShareRange(0.1, 0.4)},
+)
+def allocation(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
+    """An ART and PI whose ENABLER share of planned feature points is outside [min, max].
+
+    >>> from graph.model import Feature, ReleaseTrain, Team
+    >>> from rules.guardrails.registry import default_settings
+    >>> p = Portfolio(
+    ...     arts={"ART-1": ReleaseTrain(id="ART-1", name="Phoenix")},
+    ...     teams={"T-1": Team(id="T-1", name="Nova", art="ART-1")},
+    ...     features={i: Feature(id=i, name=i, type=kind, state="BACKLOG", team="T-1",
+    ...                          pi="PI-1", points=pts)
+    ...               for i, kind, pts in (("F-1", "BUSINESS", 95), ("F-2", "ENABLER", 5))})
+    >>> [v] = allocation(p, default_settings(ALLOCATION))
+    >>> v.related_ids, round(v.excess, 9)
+    (('PI-1',), 0.05)
+    >>> print(v.message)  # doctest: +NORMALIZE_WHITESPACE
+    Release train Phoenix (ART-1): enablers take 5% of the 100 points planned in PI-1,
+    below the minimum of 10%
+    """
+    low = settings.params["enablerShare"]["min"]
+    high = settings.params["enablerShare"]["max"]
+    art_of_team = {team.id: team.art for team in portfolio.teams.values()}
+    totals: dict[tuple[str, str], list[float]] = defaultdict(list)
+    enablers: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for feature in portfolio.features.values():
+        art_id = art_of_team.get(feature.team) if feature.team is not None else None
+        if art_id is None or feature.pi is None or feature.points is None:
+            continue
+        totals[art_id, feature.pi].append(feature.points)
+        if feature.type is WorkType.ENABLER:
+            enablers[art_id, feature.pi].append(feature.points)
+    out: list[Violation] = []
+    for (art_id, pi_id), all_points in totals.items():
+        total = math.fsum(all_points)
+        if total <= 0:
+            continue  # nothing planned: no share to judge
+        enabler_share = math.fsum(enablers.get((art_id, pi_id), ())) / total
+        if enabler_share < low - TOLERANCE:
+            excess, bound = low - enabler_share, f"below the minimum of {share(low)}"
+        elif enabler_share > high + TOLERANCE:
+            excess, bound = enabler_share - high, f"above the maximum of {share(high)}"
+        else:
+            continue
+        art = portfolio.arts.get(art_id)
+        message = (
+            f"Release train {art_id if art is None else named(art.name, art_id)}: enablers take "
+            f"{share(enabler_share)} of the {amount(total)} points planned in "
+            f"{pi_name(portfolio, pi_id)}, {bound}"
+        )
+        out.append(
+            Violation(
+                ALLOCATION,
+                settings.severity,
+                SubjectType.RELEASE_TRAIN,
+                art_id,
+                (pi_id,),
+                excess,
+                message,
+            )
+        )
+    return out

@@ -1,0 +1,185 @@
+"""WSJF ranking of epics or features, optionally in an order that respects dependencies."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from graph.model import EpicState, FeatureState, Portfolio, Wsjf
+from rules.errors import Code, RankingError
+from rules.graphs import depends_on, is_cycle, strongly_connected
+from rules.wsjf import plain_order
+
+Level = Literal["EPIC", "FEATURE"]
+MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class RankedEntry:
+    rank: int
+    item_id: str
+    wsjf: Wsjf
+
+
+def rank(
+    portfolio: Portfolio,
+    level: Level,
+    scope: str | None = None,
+    pi_id: str | None = None,
+    respect_dependencies: bool = False,
+    limit: int = 100,
+) -> list[RankedEntry]:
+    """Rank the not-DONE items of `level` that have WSJF inputs; `rank` starts at 1.
+
+    Plain order: score desc, cost of delay desc, job size asc, id asc. With
+    `respect_dependencies`, no feature comes before a candidate it depends on,
+    directly or through any chain; among items free to come next the first in
+    plain order goes first.
+
+    >>> from graph.model import Feature
+    >>> def f(i, ubv, size):
+    ...     w = Wsjf(user_business_value=ubv, time_criticality=1,
+    ...              risk_reduction_opportunity_enablement=1, job_size=size)
+    ...     return Feature(id=i, name=i, type="BUSINESS", state="BACKLOG", wsjf=w)
+    >>> p = Portfolio(features={i: f(i, ubv, size)
+    ...                         for i, ubv, size in (("F-1", 20, 2), ("F-2", 1, 1), ("F-3", 8, 2))},
+    ...               dependencies={("F-1", "F-9"), ("F-9", "F-2")})
+    >>> [(e.rank, e.item_id, e.wsjf.score) for e in rank(p, "FEATURE")]
+    [(1, 'F-1', 11.0), (2, 'F-3', 5.0), (3, 'F-2', 3.0)]
+    >>> [e.item_id for e in rank(p, "FEATURE", respect_dependencies=True)]  # F-1 needs F-2 via F-9
+    ['F-3', 'F-2', 'F-1']
+    """
+    if isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise RankingError(Code.INVALID_ARGUMENT, f"limit must be between 1 and {MAX_LIMIT}")
+    if level == "EPIC":
+        candidates = _epic_candidates(portfolio, scope, pi_id)
+    elif level == "FEATURE":
+        candidates = _feature_candidates(portfolio, scope, pi_id)
+    else:
+        raise RankingError(Code.INVALID_ARGUMENT, f"unknown level {level}: use EPIC or FEATURE")
+    order = plain_order(candidates)
+    if respect_dependencies and level == "FEATURE":
+        order = _respecting_dependencies(portfolio, order)
+    return [RankedEntry(n, item_id, wsjf) for n, (item_id, wsjf) in enumerate(order[:limit], 1)]
+
+
+def _epic_candidates(
+    portfolio: Portfolio, scope: str | None, pi_id: str | None
+) -> list[tuple[str, Wsjf]]:
+    if pi_id is not None:
+        raise RankingError(
+            Code.INVALID_ARGUMENT, "piId cannot filter epics: only features are planned in a PI"
+        )
+    if scope is not None and scope not in portfolio.value_streams:
+        kind = portfolio.kind_of_id(scope)
+        raise RankingError(
+            Code.INVALID_ARGUMENT,
+            f"unknown scope {scope}: no value stream has this id"
+            if kind is None
+            else f"scope {scope} is a {kind.value}: epics can only be scoped by a value stream",
+        )
+    return [
+        (epic.id, epic.wsjf)
+        for epic in portfolio.epics.values()
+        if epic.wsjf is not None
+        and epic.state is not EpicState.DONE
+        and (scope is None or epic.value_stream == scope)
+    ]
+
+
+def _teams_in_scope(portfolio: Portfolio, scope: str) -> set[str]:
+    if scope in portfolio.teams:
+        return {scope}
+    if scope in portfolio.arts:
+        arts = {scope}
+    elif scope in portfolio.value_streams:
+        arts = {art.id for art in portfolio.arts.values() if art.value_stream == scope}
+    else:
+        raise RankingError(
+            Code.INVALID_ARGUMENT,
+            f"unknown scope {scope}: no release train, team or value stream has this id",
+        )
+    return {team.id for team in portfolio.teams.values() if team.art in arts}
+
+
+def _feature_candidates(
+    portfolio: Portfolio, scope: str | None, pi_id: str | None
+) -> list[tuple[str, Wsjf]]:
+    if pi_id is not None and pi_id not in portfolio.pis:
+        raise RankingError(Code.INVALID_ARGUMENT, f"unknown PI {pi_id}")
+    teams = None if scope is None else _teams_in_scope(portfolio, scope)
+    return [
+        (feature.id, feature.wsjf)
+        for feature in portfolio.features.values()
+        if feature.wsjf is not None
+        and feature.state is not FeatureState.DONE
+        and (teams is None or feature.team in teams)
+        and (pi_id is None or feature.pi == pi_id)
+    ]
+
+
+def _respecting_dependencies(
+    portfolio: Portfolio, order: Sequence[tuple[str, Wsjf]]
+) -> list[tuple[str, Wsjf]]:
+    """Kahn's algorithm over the dependency graph reachable from the candidates.
+
+    Strongly connected sets are collapsed first (a set holding a candidate is
+    a cycle error). Other items pass through as soon as they are free and only
+    candidates wait in a heap keyed on plain order, so a candidate becomes free
+    exactly when every candidate it reaches, through any chain, is placed.
+    """
+    position = {item_id: n for n, (item_id, _) in enumerate(order)}
+    edges = depends_on(portfolio.dependencies)
+    components = strongly_connected(position, edges)
+    in_cycles = {
+        member
+        for component in components
+        if is_cycle(component, edges) and any(m in position for m in component)
+        for member in component
+    }
+    if in_cycles:
+        members = sorted(in_cycles)
+        raise RankingError(
+            Code.DEPENDENCY_CYCLE,
+            f"dependency cycle among {', '.join(members)}: no order can respect it",
+            members,
+        )
+    component_of = {member: n for n, component in enumerate(components) for member in component}
+    unmet = [0] * len(components)  # dependency edges leaving the component, not yet placed
+    waiters: list[list[int]] = [[] for _ in components]
+    for n, component in enumerate(components):
+        for member in component:
+            for target in edges.get(member, ()):
+                if (reached := component_of[target]) != n:
+                    unmet[n] += 1
+                    waiters[reached].append(n)
+    passing: list[int] = []  # free components without a candidate
+    free: list[int] = []  # heap of plain-order positions of free candidates
+
+    def release(n: int) -> None:
+        first = components[n][0]  # a candidate's component is the candidate alone
+        if first in position:
+            heapq.heappush(free, position[first])
+        else:
+            passing.append(n)
+
+    def placed(n: int) -> None:
+        for waiter in waiters[n]:
+            unmet[waiter] -= 1
+            if unmet[waiter] == 0:
+                release(waiter)
+
+    for n, count in enumerate(unmet):
+        if count == 0:
+            release(n)
+    out: list[tuple[str, Wsjf]] = []
+    while True:
+        while passing:
+            placed(passing.pop())
+        if not free:
+            return out
+        entry = order[heapq.heappop(free)]
+        out.append(entry)
+        placed(component_of[entry[0]])
