@@ -117,7 +117,8 @@ class PortfolioService:
             if not isinstance(parsed, ParsedDocument):
                 return ImportOutcome(applied=False, errors=parsed)
             after = before.copy()
-            created, updated = [], []
+            created: list[str] = []
+            updated: list[str] = []
             for item in parsed.all_items():
                 (updated if before.get(item.id) is not None else created).append(item.id)
                 after.put(item)

@@ -1,0 +1,90 @@
+"""The HTTP app: GraphQL on /graphql, liveness on /healthz, readiness on /readyz.
+
+`create_app(settings)` builds everything from the settings; the lifespan
+opens the graph store (embedded FalkorDB, or Neo4j with NEO4J_URI), loads
+the policy and builds the service. Tests inject a store or a service and
+then nothing is opened or closed here.
+
+Request path, outermost first: AccessLog (one JSON log line) -> AuthMiddleware
+(401 for a missing or bad token on /graphql) -> BodyLimit (413) -> routes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from api.auth import AuthMiddleware, verifier_for
+from api.limits import BodyLimit
+from api.observe import AccessLog, RecordOperation
+from api.runtime import Runtime
+from api.schema import build_schema
+from api.service import PortfolioService
+from api.settings import Settings
+from api.view import GraphQLView
+from graph.engines import create_engine
+from graph.store import Store
+from rules.policy import load_policy
+
+logger = logging.getLogger("api.app")
+
+
+def create_app(settings: Settings, store: Store | None = None,
+               service: PortfolioService | None = None) -> Starlette:
+    """The ASGI app; `store`/`service` injected are used as they are (never started or closed)."""
+    runtime = Runtime()
+    if service is not None:
+        runtime.store, runtime.service = service.store, service
+    elif store is not None:
+        runtime.store = store
+        runtime.service = PortfolioService(store, load_policy(settings.policy))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if runtime.service is not None:
+            yield
+            return
+        policy = load_policy(settings.policy)  # a bad policy stops start-up, naming the key
+        opened = Store(create_engine(settings.engine_config()))
+        await opened.start()
+        runtime.store, runtime.service = opened, PortfolioService(opened, policy)
+        logger.info("graph store open (%s)", opened.engine.name)
+        try:
+            yield
+        finally:
+            runtime.store = runtime.service = None
+            await opened.close()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        if runtime.store is None:
+            return JSONResponse({"status": "unavailable", "reason": "the graph store is not open"},
+                                status_code=503)
+        if not await runtime.store.ready():
+            return JSONResponse(
+                {"status": "unavailable", "reason": "the graph store does not answer"},
+                status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    schema = build_schema(settings, extra_extensions=[RecordOperation])
+    graphql = GraphQLView(schema, settings, runtime)
+    routes = [
+        Route("/graphql", graphql),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    middleware = [
+        Middleware(AccessLog),
+        Middleware(AuthMiddleware, verifier=verifier_for(settings)),
+        Middleware(BodyLimit, settings=settings),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,0 +1,118 @@
+"""GraphQL errors with a stable `extensions.code`, and the masking of unexpected ones.
+
+Expected failures (bad arguments, a forbidden change, a dependency cycle) are
+raised as `ApiError`, a GraphQLError whose extensions carry the code clients
+switch on. Anything else is a bug or an outage: `MaskUnexpected` replaces its
+message with a fixed text and the code INTERNAL_SERVER_ERROR, so no internal
+detail leaks; strawberry has already logged the original with its traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, SchemaExtension
+
+from api.service import ServiceError
+from rules.errors import RulesError
+
+
+class ErrorCode:
+    """Every `extensions.code` the API sets."""
+
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    BAD_REQUEST = "BAD_REQUEST"
+    FORBIDDEN = "FORBIDDEN"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    INVALID_ARGUMENT = "INVALID_ARGUMENT"
+    DEPENDENCY_CYCLE = "DEPENDENCY_CYCLE"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    TIMEOUT = "TIMEOUT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    UNAVAILABLE = "UNAVAILABLE"
+
+
+class ApiError(GraphQLError):
+    """An expected failure, reported to the client with `code` and extra extensions."""
+
+    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+        self.code = code
+
+
+def bad_input(message: str, **extensions: Any) -> ApiError:
+    return ApiError(ErrorCode.BAD_USER_INPUT, message, **extensions)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(ErrorCode.FORBIDDEN, message)
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """True for errors the client may see as they are.
+
+    Request errors (syntax, validation, variable coercion: no path), ApiErrors
+    and the service's and rules' own errors are expected; any other exception
+    raised while resolving a field is a bug or an outage.
+    """
+    original = error.original_error
+    return (
+        error.path is None
+        or original is None
+        or isinstance(original, GraphQLError | ServiceError | RulesError)
+    )
+
+
+def _code_of(error: GraphQLError) -> dict[str, Any]:
+    original = error.original_error
+    if isinstance(original, ServiceError):
+        return {"code": original.code, **original.extensions}
+    if isinstance(original, RulesError):
+        members = list(getattr(original, "members", []) or [])
+        return {"code": original.code, **({"members": members} if members else {})}
+    if error.path is not None:
+        return {"code": ErrorCode.BAD_USER_INPUT}
+    if error.message.startswith("Syntax Error"):
+        return {"code": ErrorCode.GRAPHQL_PARSE_FAILED}
+    if error.message.startswith("Variable "):
+        return {"code": ErrorCode.BAD_USER_INPUT}
+    return {"code": ErrorCode.GRAPHQL_VALIDATION_FAILED}
+
+
+class MaskUnexpected(MaskErrors):
+    """MaskErrors keeping expected errors and giving masked ones a stable code."""
+
+    MESSAGE = "Internal server error: the failure was logged."
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=lambda e: not is_expected(e),
+                         error_message=self.MESSAGE)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": ErrorCode.INTERNAL_SERVER_ERROR}
+        return masked
+
+
+class ErrorCodes(SchemaExtension):
+    """Gives every expected error its `extensions.code` (list it after MaskUnexpected).
+
+    The service's and the rules' errors carry their code as data; request
+    errors get GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED or, for a bad
+    variable, BAD_USER_INPUT.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        for error in getattr(result, "errors", None) or ():
+            if is_expected(error) and not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), **_code_of(error)}

@@ -1,0 +1,94 @@
+"""Per-request context: who asks, the service, and DataLoaders that batch graph reads.
+
+Built by the GraphQL view for each request (never at module level), so a
+loader's cache lives exactly as long as one request. Every nested list is
+two batched reads per level whatever the number of parents: the link loader
+gives child ids, the item loader of the child kind gives the items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.dataloader import DataLoader
+
+from api.service import PortfolioService
+from api.settings import Settings
+from graph.cypher.statements import Link
+from graph.model import Item, Kind
+from graph.store import Actor, Store, TraceRow
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _loader(load: Callable[[Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, V]:
+    async def batch(keys: list[K]) -> list[V]:
+        return await load(keys)
+
+    return DataLoader(load_fn=batch)
+
+
+@dataclass(slots=True)
+class Loaders:
+    """One DataLoader per item kind, per nested-list link, and for traces and kinds."""
+
+    items: dict[Kind, DataLoader[str, Item | None]]
+    links: dict[Link, DataLoader[str, list[str]]]
+    theme_epics: DataLoader[str, list[str]]
+    theme_features: DataLoader[str, list[str]]
+    traces: DataLoader[str, TraceRow | None]
+    kinds: DataLoader[str, Kind | None]
+
+
+def _items_of(store: Store, kind: Kind) -> DataLoader[str, Item | None]:
+    async def load(ids: Sequence[str]) -> list[Item | None]:
+        return await store.items(kind, ids)
+
+    return _loader(load)
+
+
+def _links_of(store: Store, link: Link) -> DataLoader[str, list[str]]:
+    async def load(ids: Sequence[str]) -> list[list[str]]:
+        return await store.linked(link, ids)
+
+    return _loader(load)
+
+
+def create_loaders(store: Store) -> Loaders:
+    async def kinds(ids: Sequence[str]) -> list[Kind | None]:
+        found = await store.kinds(ids)
+        return [found.get(i) for i in ids]
+
+    return Loaders(
+        items={kind: _items_of(store, kind) for kind in Kind},
+        links={link: _links_of(store, link) for link in Link},
+        theme_epics=_loader(store.theme_epics),
+        theme_features=_loader(store.theme_features),
+        traces=_loader(store.traces),
+        kinds=_loader(kinds),
+    )
+
+
+@dataclass(slots=True)
+class Context:
+    """What every resolver may use; `actor` is who the token (or open mode) says asks."""
+
+    request: Request
+    response: Response
+    actor: Actor
+    service: PortfolioService
+    settings: Settings
+    loaders: Loaders
+
+    @property
+    def store(self) -> Store:
+        return self.service.store
+
+
+Info = strawberry.Info[Context, None]

@@ -1,0 +1,104 @@
+"""Governance: violations, guardrails, the audit log and the WSJF ranking."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.errors import bad_input
+from api.schema.enums import Severity
+from api.schema.work import WorkItem, Wsjf
+from graph import store
+from rules import policy
+from rules import violation as v
+
+
+@strawberry.type
+class Violation:
+    rule: str
+    severity: Severity
+    subject_type: str
+    subject_id: strawberry.ID
+    related_ids: list[strawberry.ID]
+    excess: float
+    message: str
+
+    @classmethod
+    def of(cls, found: v.Violation) -> Violation:
+        return cls(
+            rule=found.rule, severity=found.severity, subject_type=found.subject_type.value,
+            subject_id=strawberry.ID(found.subject_id),
+            related_ids=[strawberry.ID(i) for i in found.related_ids],
+            excess=found.excess, message=found.message,
+        )
+
+
+@strawberry.type
+class Guardrail:
+    rule: str
+    enabled: bool
+    severity: Severity
+    params: JSON
+    description: str
+
+    @classmethod
+    def of(cls, rail: policy.Guardrail) -> Guardrail:
+        return cls(rule=rail.rule, enabled=rail.enabled, severity=rail.severity,
+                   params=JSON(rail.params), description=rail.description)
+
+
+_AUDIT_CURSOR = "AuditEntry:"
+
+
+def audit_cursor(seq: int) -> str:
+    return base64.b64encode(f"{_AUDIT_CURSOR}{seq}".encode()).decode()
+
+
+def audit_seq(cursor: str) -> int:
+    """The sequence number an audit cursor stands for; BAD_USER_INPUT when it is not one."""
+    try:
+        text = base64.b64decode(cursor.encode(), validate=True).decode()
+        if text.startswith(_AUDIT_CURSOR):
+            return int(text.removeprefix(_AUDIT_CURSOR))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise bad_input(f"invalid audit log cursor {cursor!r}: pass an AuditEntry's `cursor`")
+
+
+@strawberry.type
+class AuditEntry:
+    id: strawberry.ID
+    at: datetime
+    actor: str
+    operation: str = strawberry.field(description=(
+        "e.g. importPortfolio, upsertFeature, addDependency, removeDependency, deleteItem"))
+    item_id: strawberry.ID | None
+    justification: str | None = strawberry.field(
+        description="Set when a blocking guardrail was overridden.")
+    before: JSON | None
+    after: JSON | None
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this entry; pass it as `before` for older entries.")
+
+    @classmethod
+    def of(cls, entry: store.AuditEntry) -> AuditEntry:
+        return cls(
+            id=strawberry.ID(entry.id), at=datetime.fromisoformat(entry.at), actor=entry.actor,
+            operation=entry.operation,
+            item_id=None if entry.item_id is None else strawberry.ID(entry.item_id),
+            justification=entry.justification,
+            before=None if entry.before is None else JSON(entry.before),
+            after=None if entry.after is None else JSON(entry.after),
+            cursor=audit_cursor(entry.seq),
+        )
+
+
+@strawberry.type
+class RankedItem:
+    rank: int
+    item: WorkItem
+    wsjf: Wsjf

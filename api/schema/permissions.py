@@ -1,0 +1,36 @@
+"""Role checks on the root fields: a missing role is a GraphQL error with code FORBIDDEN."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.permission import BasePermission, PermissionExtension
+
+from api.errors import ErrorCode
+from api.loaders import Info
+from api.service import has_role
+
+
+class HasRole(BasePermission):
+    """The actor holds `role` or a role that includes it (admin > portfolio > editor > viewer)."""
+
+    error_extensions = {"code": ErrorCode.FORBIDDEN}  # noqa: RUF012  # strawberry reads it per class
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+        self.message = f"this operation needs the {role} role"
+
+    def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return has_role(info.context.actor, self.role)
+
+
+def needs(role: str) -> list[FieldExtension]:
+    """Field extensions that refuse the field unless the actor holds `role`."""
+    return [PermissionExtension([HasRole(role)], use_directives=False)]
+
+
+VIEWER = "viewer"
+EDITOR = "editor"
+PORTFOLIO = "portfolio"
+ADMIN = "admin"

@@ -1,0 +1,203 @@
+"""The GraphQL endpoint: strawberry's ASGI view with this API's HTTP rules.
+
+- one operation per request: a JSON array (batch) is refused with 400;
+- GET runs queries only: a mutation over GET is 405 (Allow: POST);
+- CSRF: POST needs `application/json`; a GET query needs a header a browser
+  cannot send cross-origin without a CORS preflight (Authorization,
+  X-Requested-With, Apollo-Require-Preflight, GraphQL-Require-Preflight,
+  X-Apollo-Operation-Name) or a non-simple Content-Type;
+- `application/graphql-response+json` when the client accepts it, with 4xx
+  for request errors as GraphQL-over-HTTP asks (plain `application/json`
+  keeps status 200);
+- every operation runs under `asyncio.timeout` (code TIMEOUT);
+- HTTP-level failures answer with a JSON `errors` body carrying a code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextvars import ContextVar
+from typing import Any, cast
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketClose
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from api.auth import actor_of
+from api.errors import ApiError, ErrorCode
+from api.loaders import Context, create_loaders
+from api.runtime import Runtime
+from api.settings import Settings
+from graph.store import Actor
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+PREFLIGHT_HEADERS = (
+    "authorization", "x-requested-with", "apollo-require-preflight",
+    "graphql-require-preflight", "x-apollo-operation-name",
+)
+SIMPLE_CONTENT_TYPES = ("", "text/plain", "application/x-www-form-urlencoded",
+                        "multipart/form-data")
+_HTTP_CODES = {
+    400: ErrorCode.BAD_REQUEST, 404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+NOBODY = Actor(id="unauthenticated")
+
+
+def error_response(status: int, message: str, code: str,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """An HTTP-level failure in the GraphQL error shape."""
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status, headers=headers)
+
+
+def _media_type(value: str) -> str:
+    return value.split(";", 1)[0].strip().lower()
+
+
+def accepts_graphql_response(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return any(_media_type(part) == GRAPHQL_RESPONSE for part in accept.split(","))
+
+
+def csrf_rejection(request: Request) -> HTTPException | None:
+    """Why a request might be a cross-site forgery, or None when it cannot be one."""
+    content_type = _media_type(request.headers.get("content-type", ""))
+    if request.method == "POST":
+        if content_type != "application/json":
+            return HTTPException(415, "POST /graphql needs Content-Type: application/json")
+        return None
+    if request.method == "GET" and "query" in request.query_params:
+        preflighted = content_type not in SIMPLE_CONTENT_TYPES or any(
+            request.headers.get(name) for name in PREFLIGHT_HEADERS)
+        if not preflighted:
+            return HTTPException(400, (
+                "a GET query needs a header that forces a CORS preflight, e.g. "
+                "'X-Requested-With: fetch' or 'GraphQL-Require-Preflight: 1' (or use POST)"))
+    return None
+
+
+# Set per request by GraphQLView.__call__, read by create_response (same task).
+_WANTS_GRAPHQL_RESPONSE: ContextVar[bool] = ContextVar("wants_graphql_response", default=False)
+
+
+def graphql_response(data: GraphQLHTTPResponse) -> tuple[int, GraphQLHTTPResponse]:
+    """Status and body under application/graphql-response+json.
+
+    A request error (no data could be produced: syntax, validation, a bad
+    variable, a timeout) is 4xx (504 for a timeout) and has no `data` entry;
+    an execution with field errors is 200.
+    """
+    errors = [e for e in data.get("errors") or [] if isinstance(e, dict)]
+    if data.get("data") is None and errors and not any("path" in e for e in errors):
+        codes = {(e.get("extensions") or {}).get("code") for e in errors}
+        body = cast(GraphQLHTTPResponse, {k: v for k, v in data.items() if k != "data"})
+        return (504 if ErrorCode.TIMEOUT in codes else 400), body
+    return 200, data
+
+
+class GraphQLView(GraphQL[Context, None]):
+    """strawberry's ASGI view with per-request context, limits and HTTP rules (see module doc)."""
+
+    def __init__(self, schema: BaseSchema, settings: Settings, runtime: Runtime) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
+                         allow_queries_via_get=True, multipart_uploads_enabled=False)
+        self.settings = settings
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await WebSocketClose(code=1008, reason="this endpoint speaks HTTP only")(
+                scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if self.runtime.service is None:
+            await error_response(503, "the graph store is not open yet; retry shortly",
+                                 ErrorCode.UNAVAILABLE, {"Retry-After": "1"})(scope, receive, send)
+            return
+        wants = _WANTS_GRAPHQL_RESPONSE.set(accepts_graphql_response(request))
+        try:
+            rejection = csrf_rejection(request)
+            if rejection is not None:
+                raise rejection
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = _http_error(request, exc)
+        finally:
+            _WANTS_GRAPHQL_RESPONSE.reset(wants)
+        await response(scope, receive, send)
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
+                          ) -> Context:
+        assert isinstance(request, Request) and isinstance(response, Response)
+        service = self.runtime.require_service()
+        return Context(request=request, response=response,
+                       actor=actor_of(request.scope) or NOBODY, service=service,
+                       settings=self.settings, loaders=create_loaders(service.store))
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if isinstance(parsed, list):
+            raise HTTPException(400, "batched operations (a JSON array) are not supported: "
+                                     "send one operation per request")
+        return parsed
+
+    async def execute_single(  # strawberry's hook signature
+        self, request: Request, request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response, context: Context, root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        method = request_adapter.method
+        try:
+            async with asyncio.timeout(self.settings.request_timeout):
+                return await self.schema.execute(
+                    request_data.query, root_value=root_value,
+                    variable_values=request_data.variables, context_value=context,
+                    operation_name=request_data.operation_name,
+                    allowed_operation_types=OperationType.from_http(method),
+                    operation_extensions=request_data.extensions,
+                )
+        except TimeoutError:
+            return ExecutionResult(data=None, errors=[ApiError(
+                ErrorCode.TIMEOUT,
+                f"the operation took longer than {self.settings.request_timeout:g} s "
+                "and was stopped")])
+        except InvalidOperationTypeError as exc:
+            if method == "GET":
+                raise HTTPException(405, "mutations need POST: GET runs queries only") from exc
+            raise HTTPException(400, exc.as_http_error_reason(method)) from exc
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "no GraphQL query found in the request") from exc
+
+    def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+                        sub_response: Response) -> Response:
+        if not _WANTS_GRAPHQL_RESPONSE.get() or isinstance(response_data, list):
+            return super().create_response(response_data, sub_response)
+        status, body = graphql_response(response_data)
+        response = Response(self.encode_json(body), status_code=sub_response.status_code or status,
+                            media_type=GRAPHQL_RESPONSE)
+        response.headers.raw.extend(sub_response.headers.raw)
+        response.background = sub_response.background
+        return response
+
+
+def _http_error(request: Request, exc: HTTPException) -> Response:
+    headers = None
+    if exc.status_code == 405:
+        headers = {"Allow": "POST" if request.method == "GET" else "GET, POST"}
+    code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+    return error_response(exc.status_code, exc.reason, code, headers)
