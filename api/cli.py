@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import getpass
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -30,8 +31,9 @@ from graph.store import Actor, Store
 from rules.errors import PolicyError
 from rules.policy import load_policy
 
-out = Console()
-err = Console(stderr=True)
+# Wide enough for a table when piped (rich would otherwise assume 80 columns).
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def _cli_actor() -> Actor:
@@ -168,6 +170,9 @@ def _serve(settings: Settings, demo: bool) -> int:
     from api.app import create_app
 
     check_bind(settings)
+    # Request logs are JSON lines already (api/observe.py): print them as they are.
+    logging.basicConfig(level=settings.log_level.upper(), format="%(message)s",
+                        stream=sys.stderr)
     if demo:
         asyncio.run(_load_demo_if_empty(settings))
     app = create_app(settings)

@@ -145,6 +145,9 @@ def _map_pydantic(prefix: str, kind: Kind | None, exc: ValidationError) -> list[
             message = f"{leaf or 'value'} is required"
         elif code == Code.UNKNOWN_FIELD:
             message = f"unknown field '{leaf}': the contract defines no such key"
+        elif code == Code.INVALID_ENUM:
+            expected = err.get("ctx", {}).get("expected", "")
+            message = f"{leaf} {err.get('input')!r} is not one of {expected}"
         elif code == Code.INVALID_ID:
             message = (
                 f"invalid id {err.get('input')!r}: ids match [A-Za-z0-9][A-Za-z0-9_-]{{0,63}}"
@@ -163,7 +166,8 @@ class _Validator:
         self.doc = ParsedDocument()
         self.kind_in_doc: dict[str, Kind] = {}
         # Every item that parsed, with its path in the document (for reference checks).
-        self.parsed: list[tuple[str, Item]] = []
+        # Every entry (parsed or not) with its path and kind, for reference checks.
+        self.entries: list[tuple[str, Kind, dict[str, Any]]] = []
         self.parsed_dependencies: list[tuple[str, Dependency]] = []
 
     def error(self, path: str, message: str, code: str) -> None:
@@ -198,6 +202,7 @@ class _Validator:
             self.error(path, "each entry must be a JSON object", Code.INVALID_TYPE)
             return
         item_id = entry.get("id")
+        self.entries.append((path, kind, entry))
         self._check_raw(kind, path, entry)
         try:
             item = MODEL_OF_KIND[kind].model_validate(entry)
@@ -208,7 +213,6 @@ class _Validator:
             self._claim_id(kind, item_id, path)
         if item is not None:  # still checked for references; any error rejects the document
             self.doc.items[kind].append(item)  # type: ignore[arg-type]
-            self.parsed.append((path, item))  # type: ignore[arg-type]
 
     def _check_raw(self, kind: Kind, path: str, entry: dict[str, Any]) -> None:
         """Checks pydantic cannot express: the WSJF scale, ISO date strings, date order."""
@@ -275,12 +279,41 @@ class _Validator:
         self.error(path, message, Code.UNKNOWN_REFERENCE)
 
     def _references(self) -> None:
-        for path, item in self.parsed:
-            for name, ref, want in _references_of(item):
+        for path, kind, entry in self.entries:
+            for name, ref, want in _raw_references(kind, entry):
                 self._resolve(_join(path, name), ref, want)
         for path, dep in self.parsed_dependencies:
             self._resolve(_join(path, "from"), dep.from_id, Kind.FEATURE)
             self._resolve(_join(path, "to"), dep.to_id, Kind.FEATURE)
+
+
+# The link fields of each kind: (field, expected kind, is a list).
+_LINKS: dict[Kind, tuple[tuple[str, Kind, bool], ...]] = {
+    Kind.OBJECTIVE: (("themes", Kind.THEME, True),),
+    Kind.KEY_RESULT: (("objective", Kind.OBJECTIVE, False),),
+    Kind.ART: (("valueStream", Kind.VALUE_STREAM, False),),
+    Kind.TEAM: (("art", Kind.ART, False),),
+    Kind.EPIC: (("valueStream", Kind.VALUE_STREAM, False), ("themes", Kind.THEME, True),
+                ("keyResults", Kind.KEY_RESULT, True)),
+    Kind.FEATURE: (("epic", Kind.EPIC, False), ("team", Kind.TEAM, False),
+                   ("pi", Kind.PI, False)),
+}
+
+
+def _raw_references(kind: Kind, entry: dict[str, Any]) -> Iterable[tuple[str, str, Kind]]:
+    """References in a raw entry, also when other fields of it are invalid (strings only)."""
+    for name, want, many in _LINKS.get(kind, ()):
+        value = entry.get(name)
+        if many and isinstance(value, list):
+            for i, ref in enumerate(value):
+                if isinstance(ref, str):
+                    yield f"{name}.{i}", ref, want
+        elif not many and isinstance(value, str):
+            yield name, value, want
+    capacity = entry.get("capacity")
+    if kind is Kind.TEAM and isinstance(capacity, dict):
+        for pi in capacity:
+            yield f"capacity.{pi}", str(pi), Kind.PI
 
 
 def _references_of(item: Item) -> Iterable[tuple[str, str, Kind]]:

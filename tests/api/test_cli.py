@@ -1,0 +1,112 @@
+"""The `portfolio-graph` command, in process, on its own embedded engine per data dir."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.cli import main
+from tests.helpers import DATA, example
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def write(tmp_path: Path, name: str, data: Any) -> str:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_demo_then_audit_and_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    code, out, _ = run(capsys, "demo", "--data-dir", data)
+    assert code == 0 and "Imported:" in out
+    code, out, _ = run(capsys, "audit", "--data-dir", data, "--format", "json")
+    violations = json.loads(out)
+    assert code == 1  # the demo plants ERROR-severity violations
+    assert {"approval.significant-epic", "dependency.schedule-conflict"} <= {
+        v["rule"] for v in violations if v["severity"] == "ERROR"}
+    code, out, _ = run(capsys, "log", "--data-dir", data, "--format", "json")
+    [entry] = json.loads(out)
+    assert code == 0
+    assert (entry["operation"], entry["actor"]) == ("importPortfolio", f"cli:{getpass.getuser()}")
+    assert len(entry["after"]["created"]) > 200
+
+
+def test_audit_exits_zero_without_errors(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    raw = example()
+    raw["epics"][1]["approved"] = True  # the example's only significant unapproved epic
+    raw["dependencies"] = [d for d in raw["dependencies"] if d["to"] != "F-SESSION-REPL"]
+    assert run(capsys, "import", write(tmp_path, "p.json", raw), "--data-dir", data)[0] == 0
+    code, out, _ = run(capsys, "audit", "--data-dir", data, "--format", "json")
+    assert code == 0, out
+    assert all(v["severity"] != "ERROR" for v in json.loads(out))
+
+
+def test_invalid_import_exits_1_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = str(tmp_path / "data")
+    assert run(capsys, "import", str(DATA / "example-portfolio.json"), "--data-dir", data)[0] == 0
+    raw = example()
+    raw["themes"].append({"id": "TH-NEW", "name": "would be created"})
+    raw["features"][0]["wsjf"]["jobSize"] = 7
+    code, _, err = run(capsys, "import", write(tmp_path, "bad.json", raw), "--data-dir", data,
+                       "--format", "json")
+    assert code == 1
+    code, out, _ = run(capsys, "import", write(tmp_path, "bad.json", raw), "--data-dir", data,
+                       "--format", "json")
+    result = json.loads(out)
+    assert result["applied"] is False
+    assert [(e["path"], e["code"]) for e in result["errors"]] == [
+        ("features.0.wsjf.jobSize", "OFF_SCALE")]
+    _, out, _ = run(capsys, "log", "--data-dir", data, "--format", "json")
+    assert len(json.loads(out)) == 1  # only the first import
+    code, _, err = run(capsys, "import", str(tmp_path / "missing.json"), "--data-dir", data)
+    assert code == 2 and "No such file" in err
+    (tmp_path / "broken.json").write_text("{not json")
+    code, _, err = run(capsys, "import", str(tmp_path / "broken.json"), "--data-dir", data)
+    assert code == 1 and "not valid JSON" in err
+
+
+def test_policy_file_changes_the_audit_and_bad_policy_names_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = str(tmp_path / "data")
+    assert run(capsys, "import", str(DATA / "example-portfolio.json"), "--data-dir", data)[0] == 0
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("guardrails:\n  traceability.unaligned: {enabled: false}\n"
+                      "  approval.significant-epic: {severity: warning}\n")
+    _, default_out, _ = run(capsys, "audit", "--data-dir", data, "--format", "json")
+    code, custom_out, _ = run(capsys, "audit", "--data-dir", data, "--format", "json",
+                              "--policy", str(policy))
+    default = {(v["rule"], v["subjectId"]): v["severity"] for v in json.loads(default_out)}
+    custom = {(v["rule"], v["subjectId"]): v["severity"] for v in json.loads(custom_out)}
+    assert default[("traceability.unaligned", "F-TRACING")] == "WARNING"
+    assert ("traceability.unaligned", "F-TRACING") not in custom
+    assert default[("approval.significant-epic", "E-CHECKOUT-HA")] == "ERROR"
+    assert custom[("approval.significant-epic", "E-CHECKOUT-HA")] == "WARNING"
+    example_policy = str(DATA / "example-policy.yaml")
+    assert run(capsys, "audit", "--data-dir", data, "--policy", example_policy)[0] in (0, 1)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("guardrails:\n  kanban.wip-limit: {limits: {ANALYZING: -1}}\n")
+    code, _, err = run(capsys, "audit", "--data-dir", data, "--policy", str(bad))
+    assert code == 2 and "kanban.wip-limit" in err
+
+
+def test_serve_refuses_open_mode_off_loopback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PORTFOLIO_JWT_SECRET", raising=False)
+    code, _, err = run(capsys, "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path))
+    assert code == 2 and "PORTFOLIO_JWT_SECRET" in err
