@@ -28,7 +28,12 @@ FEATURES_PER_TEAM_PI = 12
 PLANNED_SHARE = 0.9
 TEAMS_PER_ART = 8
 ARTS_PER_VALUE_STREAM = 3
-DEPENDENCIES_PER_FEATURE = (1, 2, 3, 4, 5)  # drawn uniformly: 3 on average
+# Providers rarely depend on anything; consumers depend on ~4 providers and
+# sometimes one consumer: 3 dependencies per feature on average.
+PROVIDER_SHARE = 0.3
+PROVIDER_DEPENDS_SHARE = 0.3
+CONSUMER_DEPENDENCIES = (3, 4, 4, 5)
+CONSUMER_CHAIN_SHARE = 0.15
 CROSS_ART_SHARE = 0.3
 LATER_PI_SHARE = 0.08  # features planned one PI later than their place in the timeline
 
@@ -261,30 +266,49 @@ class _Generator:
 
     def dependencies(self, feature_art: list[int], targetable: list[bool]
                      ) -> list[dict[str, str]]:
-        """~3 per feature, each to an earlier feature: mostly recent ones of the same ART."""
+        """~3 per feature, each to an earlier feature, shaped like a real program board.
+
+        About 30% of features are providers (platform services, APIs, enablers
+        others build on) and rarely depend on anything; consumers depend on
+        recent providers, mostly of their own ART, and now and then on one
+        recent consumer of their ART. That keeps "what breaks if this slips"
+        to tens of features, as on a real board, instead of a random graph's
+        transitive closure over half the portfolio.
+        """
         rng = self.rng
-        by_art: list[list[int]] = [[] for _ in range(self.n_arts)]
-        window = max(5, self.n_features // (self.n_arts * PI_COUNT))
+        providers: list[list[int]] = [[] for _ in range(self.n_arts)]
+        consumers: list[list[int]] = [[] for _ in range(self.n_arts)]
+        window = max(5, self.n_features // (self.n_arts * PI_COUNT * 3))
         dependencies: list[dict[str, str]] = []
         for i, art in enumerate(feature_art):
-            wanted = rng.choice(DEPENDENCIES_PER_FEATURE)
+            provider = rng.random() < PROVIDER_SHARE
             targets: set[int] = set()
-            for _ in range(wanted * 2):  # a few spare draws for duplicates
-                if len(targets) == wanted:
-                    break
-                pool = by_art[art]
-                if rng.random() < CROSS_ART_SHARE:
-                    other = (art + 1 + rng.randrange(self.n_arts - 1)) % self.n_arts
-                    pool = by_art[other] or pool
-                if not pool:
-                    continue
-                back = min(len(pool) - 1, int(rng.expovariate(2.0 / window)))
-                targets.add(pool[len(pool) - 1 - back])
+            if provider:
+                if rng.random() < PROVIDER_DEPENDS_SHARE:
+                    self._draw(targets, providers[art], window)
+            else:
+                wanted = rng.choice(CONSUMER_DEPENDENCIES)
+                for _ in range(wanted * 2):  # a few spare draws for duplicates
+                    if len(targets) >= wanted:
+                        break
+                    pool = providers[art]
+                    if rng.random() < CROSS_ART_SHARE:
+                        other = (art + 1 + rng.randrange(self.n_arts - 1)) % self.n_arts
+                        pool = providers[other] or pool
+                    self._draw(targets, pool, window)
+                if rng.random() < CONSUMER_CHAIN_SHARE:
+                    self._draw(targets, consumers[art], window)
             source = self._id("F", i)
             dependencies.extend({"from": source, "to": self._id("F", j)} for j in sorted(targets))
             if targetable[i]:
-                by_art[art].append(i)
+                (providers if provider else consumers)[art].append(i)
         return dependencies
+
+    def _draw(self, targets: set[int], pool: list[int], window: int) -> None:
+        """Add one recent member of `pool` (exponentially more likely the more recent)."""
+        if pool:
+            back = min(len(pool) - 1, int(self.rng.expovariate(2.0 / window)))
+            targets.add(pool[len(pool) - 1 - back])
 
     def capacities(self, teams: list[dict[str, Any]], features: list[dict[str, Any]],
                    streams: list[dict[str, Any]], epics: list[dict[str, Any]]) -> None:

@@ -197,3 +197,19 @@ def test_module_entry_point_runs() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert json.loads(completed.stdout) == synthetic_document(60, seed=2)
+
+
+def test_slip_impact_stays_local_like_a_real_program_board(medium: Doc) -> None:
+    """Transitive dependents within 10 hops stay in the tens, not a share of the portfolio."""
+    dependents: dict[str, list[str]] = {}
+    for dep in medium["dependencies"]:
+        dependents.setdefault(dep["to"], []).append(dep["from"])
+    sizes = []
+    for root in dependents:
+        seen, frontier = {root}, [root]
+        for _ in range(10):
+            frontier = [d for f in frontier for d in dependents.get(f, []) if d not in seen]
+            seen.update(frontier)
+        sizes.append(len(seen) - 1)
+    assert max(sizes) < 0.05 * len(medium["features"])
+    assert sum(size >= 5 for size in sizes) > 0.1 * len(sizes)  # yet slips do cascade
