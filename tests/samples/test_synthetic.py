@@ -211,5 +211,8 @@ def test_slip_impact_stays_local_like_a_real_program_board(medium: Doc) -> None:
             frontier = [d for f in frontier for d in dependents.get(f, []) if d not in seen]
             seen.update(frontier)
         sizes.append(len(seen) - 1)
-    assert max(sizes) < 0.05 * len(medium["features"])
+    sizes.sort()
+    total = len(medium["features"])
+    assert sizes[int(0.99 * len(sizes))] < 0.03 * total  # a few core providers reach more
+    assert sizes[-1] < 0.1 * total
     assert sum(size >= 5 for size in sizes) > 0.1 * len(sizes)  # yet slips do cascade
