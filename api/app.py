@@ -5,7 +5,8 @@ opens the graph store (embedded FalkorDB, or Neo4j with NEO4J_URI), loads
 the policy and builds the service. Tests inject a store or a service and
 then nothing is opened or closed here.
 
-Request path, outermost first: AccessLog (one JSON log line) -> AuthMiddleware
+Request path, outermost first: AccessLog (one JSON log line) -> CORS (only with
+PORTFOLIO_CORS_ORIGINS) -> AuthMiddleware
 (401 for a missing or bad token on /graphql) -> BodyLimit (413) -> routes.
 """
 
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -82,8 +84,14 @@ def create_app(settings: Settings, store: Store | None = None,
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    middleware = [
-        Middleware(AccessLog),
+    middleware = [Middleware(AccessLog)]
+    if settings.cors_origins:
+        # Browser dashboards on other origins; preflights are answered here, before auth.
+        middleware.append(Middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST"], allow_headers=["authorization", "content-type"],
+            max_age=600))
+    middleware += [
         Middleware(AuthMiddleware, verifier=verifier_for(settings)),
         Middleware(BodyLimit, settings=settings),
     ]

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # Accepted token audience/issuer when set (checked by PyJWT).
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    # Origins allowed to call the API from a browser (CORS), e.g. ["https://dash.example"].
+    cors_origins: list[str] = Field(default_factory=list)
     graphiql: bool = True
     introspection: bool = True
     max_depth: int = 12
