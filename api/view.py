@@ -20,6 +20,7 @@ from contextvars import ContextVar
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -40,6 +41,7 @@ from api.errors import ApiError, ErrorCode
 from api.loaders import Context, create_loaders
 from api.runtime import Runtime
 from api.settings import Settings
+from graph.model import UNSTORABLE_TEXT
 from graph.store import Actor
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -148,7 +150,15 @@ class GraphQLView(GraphQL[Context, None]):
                        settings=self.settings, loaders=create_loaders(service.store))
 
     def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
+        try:
+            parsed = super().parse_json(data)  # a JSONDecodeError is strawberry's 400
+        except (ValueError, RecursionError) as exc:
+            # json.loads raises these for an integer of more than 4300 digits and for
+            # nesting past the recursion limit: a bad request, not a server error.
+            raise HTTPException(400, "Unable to parse request body as JSON: a number is too "
+                                     "long or the nesting too deep") from exc
+        if _has_unstorable_text(parsed):
+            raise HTTPException(400, "strings must not contain U+0000 or unpaired surrogates")
         if isinstance(parsed, list):
             raise HTTPException(400, "batched operations (a JSON array) are not supported: "
                                      "send one operation per request")
@@ -160,6 +170,10 @@ class GraphQLView(GraphQL[Context, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         method = request_adapter.method
+        if request_data.operation_name is None and _operation_count(
+                request_data.query, self.settings.max_tokens) > 1:
+            raise HTTPException(400, "the document has several operations: "
+                                     "choose one with operationName")
         try:
             async with asyncio.timeout(self.settings.request_timeout):
                 return await self.schema.execute(
@@ -193,6 +207,35 @@ class GraphQLView(GraphQL[Context, None]):
         response.headers.raw.extend(sub_response.headers.raw)
         response.background = sub_response.background
         return response
+
+
+
+
+def _has_unstorable_text(value: Any) -> bool:
+    """True when a string (or key) in parsed JSON holds U+0000 or a lone surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if UNSTORABLE_TEXT.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def _operation_count(query: str | None, max_tokens: int) -> int:
+    """How many operations the document defines (0 when it does not parse: reported later)."""
+    if not query:
+        return 0
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return 0
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
 
 
 def _http_error(request: Request, exc: HTTPException) -> Response:

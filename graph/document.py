@@ -19,6 +19,7 @@ from graph.model import (
     DOCUMENT_KEYS,
     ID_RE,
     MODEL_OF_KIND,
+    UNSTORABLE_TEXT,
     Dependency,
     Epic,
     Feature,
@@ -55,6 +56,7 @@ class Code:
     INVALID_NUMBER = "INVALID_NUMBER"
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
     INVALID_TYPE = "INVALID_TYPE"
+    INVALID_TEXT = "INVALID_TEXT"
     IN_USE = "IN_USE"
     NOT_FOUND = "NOT_FOUND"
 
@@ -203,16 +205,31 @@ class _Validator:
             return
         item_id = entry.get("id")
         self.entries.append((path, kind, entry))
+        self._check_text(path, entry)
         self._check_raw(kind, path, entry)
         try:
             item = MODEL_OF_KIND[kind].model_validate(entry)
         except ValidationError as exc:
             self.errors.extend(_map_pydantic(path, kind, exc))
             item = None
-        if isinstance(item_id, str) and ID_RE.match(item_id):
+        if isinstance(item_id, str) and ID_RE.fullmatch(item_id):
             self._claim_id(kind, item_id, path)
         if item is not None:  # still checked for references; any error rejects the document
             self.doc.items[kind].append(item)  # type: ignore[arg-type]
+
+    def _check_text(self, path: str, value: Any) -> None:
+        """Free text is stored as given, except what no engine can store (UNSTORABLE_TEXT)."""
+        if isinstance(value, str):
+            if UNSTORABLE_TEXT.search(value):
+                self.error(path, "text must not contain U+0000 or unpaired surrogates",
+                           Code.INVALID_TEXT)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                self._check_text(_join(path, key), key)
+                self._check_text(_join(path, key), item)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                self._check_text(_join(path, index), item)
 
     def _check_raw(self, kind: Kind, path: str, entry: dict[str, Any]) -> None:
         """Checks pydantic cannot express: the WSJF scale, ISO date strings, date order."""

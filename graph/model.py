@@ -21,6 +21,9 @@ from pydantic.alias_generators import to_camel
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 ID_RE = re.compile(ID_PATTERN)
 DEFAULT_WSJF_SCALE: tuple[int, ...] = (1, 2, 3, 5, 8, 13, 20)
+# Text the graph engines cannot store: U+0000 (FalkorDB reads statements as C
+# strings) and unpaired surrogates (not encodable as UTF-8).
+UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 class WorkType(StrEnum):

@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, StringValueNode, ValidationRule
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -23,6 +24,7 @@ from api.schema import organisation, strategy, work
 from api.schema.mutation import Mutation
 from api.schema.query import Query
 from api.settings import Settings
+from graph.model import UNSTORABLE_TEXT
 
 logger = logging.getLogger("api.graphql")
 
@@ -32,6 +34,15 @@ NODE_TYPES = (
     organisation.ValueStream, organisation.ReleaseTrain, organisation.Team,
     organisation.ProgramIncrement, work.Epic, work.Feature,
 )
+
+
+class NoNulInStrings(ValidationRule):
+    """U+0000 and lone surrogates cannot be stored (the embedded engine reads C strings)."""
+
+    def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+        if UNSTORABLE_TEXT.search(node.value):
+            self.report_error(GraphQLError(
+                "strings must not contain U+0000 or unpaired surrogates", node))
 
 
 class PortfolioSchema(strawberry.Schema):
@@ -57,6 +68,7 @@ def build_schema(settings: Settings | None = None,
             partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
             partial(QueryDepthLimiter, max_depth=settings.max_depth),
             partial(MaxAliasesLimiter, max_alias_count=settings.max_aliases),
+            partial(AddValidationRules, [NoNulInStrings]),
         ]
         if not settings.introspection:
             extensions.append(DisableIntrospection)

@@ -27,7 +27,7 @@ def decode_cursor(cursor: str | None) -> str | None:
         item_id = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         item_id = ""
-    if not ID_RE.match(item_id) or encode_cursor(item_id) != cursor:
+    if not ID_RE.fullmatch(item_id) or encode_cursor(item_id) != cursor:
         raise bad_input(f"invalid cursor {cursor!r}: pass a cursor this API returned",
                         argument="after")
     return item_id

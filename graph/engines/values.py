@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from graph.engines.base import Params
+from graph.model import UNSTORABLE_TEXT
 
 PLAIN_SCALARS = (str, int, float, bool, type(None))
 
@@ -37,6 +38,9 @@ def check_params(params: Params | None) -> dict[str, Any]:
 
 
 def _check_value(value: object, where: str) -> None:
+    if isinstance(value, str) and UNSTORABLE_TEXT.search(value):
+        # FalkorDB's client inlines parameters into the statement text, read as a C string.
+        raise ValueError(f"query parameter {where} holds U+0000 or an unpaired surrogate")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"query parameter {where} is {value}: only finite floats can be passed")
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
