@@ -75,6 +75,10 @@ class FalkorDBEngine:
                 # Waiting for a free connection is bounded like a query.
                 timeout=self.config.query_timeout,
                 socket_connect_timeout=5.0,
+                # redis-py 8 defaults reads to a 5 s socket timeout, which failed any
+                # statement slower than that (a 50k-feature import); _run bounds each
+                # statement with asyncio.timeout instead.
+                socket_timeout=None,
                 decode_responses=True,
             )
             with _translate_errors("connecting"):

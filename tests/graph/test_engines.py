@@ -153,3 +153,11 @@ def test_every_item_kind_has_a_unique_id() -> None:
     kinds = {label for label in Label} - {Label.ITEM, Label.AUDIT, Label.META}
     assert kinds <= set(UNIQUE_ID_LABELS)
     assert {Label.ITEM, Label.AUDIT, Label.META} <= set(UNIQUE_ID_LABELS)
+
+
+async def test_falkordb_connections_have_no_socket_read_timeout(falkordb: Engine) -> None:
+    """Regression: redis-py 8's default 5 s socket timeout failed any statement slower than 5 s
+    (a 50k-feature import); statements are bounded by the engine's own timeout instead."""
+    pool = falkordb._pool  # type: ignore[attr-defined]
+    assert pool.connection_kwargs["socket_timeout"] is None
+    assert pool.connection_kwargs["socket_connect_timeout"] == 5.0
