@@ -16,6 +16,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from api.service import ServiceError
+from graph.engines.base import EngineUnavailable
 from rules.errors import RulesError
 
 
@@ -52,6 +53,9 @@ def bad_input(message: str, **extensions: Any) -> ApiError:
     return ApiError(ErrorCode.BAD_USER_INPUT, message, **extensions)
 
 
+OUTAGE_MESSAGE = "the graph store is unavailable right now; retry shortly (GET /readyz)"
+
+
 def forbidden(message: str) -> ApiError:
     return ApiError(ErrorCode.FORBIDDEN, message)
 
@@ -59,15 +63,16 @@ def forbidden(message: str) -> ApiError:
 def is_expected(error: GraphQLError) -> bool:
     """True for errors the client may see as they are.
 
-    Request errors (syntax, validation, variable coercion: no path), ApiErrors
-    and the service's and rules' own errors are expected; any other exception
-    raised while resolving a field is a bug or an outage.
+    Request errors (syntax, validation, variable coercion: no path), ApiErrors,
+    the service's and rules' own errors and an unreachable engine (an outage,
+    UNAVAILABLE) are expected; any other exception raised while resolving a
+    field is a bug.
     """
     original = error.original_error
     return (
         error.path is None
         or original is None
-        or isinstance(original, GraphQLError | ServiceError | RulesError)
+        or isinstance(original, GraphQLError | ServiceError | RulesError | EngineUnavailable)
     )
 
 
@@ -75,6 +80,9 @@ def _code_of(error: GraphQLError) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, ServiceError):
         return {"code": original.code, **original.extensions}
+    if isinstance(original, EngineUnavailable):
+        # An outage, not a bug: the client should retry (/readyz says when).
+        return {"code": ErrorCode.UNAVAILABLE}
     if isinstance(original, RulesError):
         members = list(getattr(original, "members", []) or [])
         return {"code": original.code, **({"members": members} if members else {})}
@@ -116,3 +124,6 @@ class ErrorCodes(SchemaExtension):
         for error in getattr(result, "errors", None) or ():
             if is_expected(error) and not (error.extensions or {}).get("code"):
                 error.extensions = {**(error.extensions or {}), **_code_of(error)}
+            if isinstance(error.original_error, EngineUnavailable):
+                # The engine's own message names sockets and hosts: keep it for the log.
+                error.message = OUTAGE_MESSAGE

@@ -26,6 +26,8 @@ from graph.model import (
 )
 from graph.store import Actor, AuditRecord, Store
 from rules.evaluate import evaluate, introduced
+from rules.graphs import dependents
+from rules.impact import ImpactResult, impact
 from rules.policy import Policy
 from rules.violation import Violation
 
@@ -84,6 +86,11 @@ class PortfolioService:
         self.store = store
         self.policy = policy
         self._evaluated: tuple[int, list[Violation]] | None = None
+        self._dependents: tuple[int, dict[str, list[str]]] | None = None
+        # One change at a time in this process: concurrent changes would only lose
+        # the version race to each other after a full evaluation each. The version
+        # guard in the write statement still serialises against other processes.
+        self._write_lock = asyncio.Lock()
 
     # --- reads that need the whole portfolio --------------------------------
 
@@ -106,10 +113,25 @@ class PortfolioService:
             if (severity is None or v.severity == severity) and (rule is None or v.rule == rule)
         ]
 
+    async def impact(self, root_id: str, max_depth: int = 10,
+                     slip_to_pi: str | None = None) -> tuple[Portfolio, ImpactResult | None]:
+        """Impact on the current snapshot, with the reverse dependency index kept per version."""
+        portfolio = await self.snapshot()
+        cached = self._dependents
+        if cached is None or cached[0] != portfolio.version:
+            cached = (portfolio.version, dependents(portfolio.dependencies))
+            self._dependents = cached
+        result = impact(portfolio, root_id, max_depth, slip_to_pi, dependents_index=cached[1])
+        return portfolio, result
+
     # --- import ---------------------------------------------------------------
 
     async def import_document(self, raw: Any, actor: Actor) -> ImportOutcome:
         """Validate the whole document, then write it in one statement; never blocked."""
+        async with self._write_lock:
+            return await self._import_document(raw, actor)
+
+    async def _import_document(self, raw: Any, actor: Actor) -> ImportOutcome:
         for _ in range(WRITE_ATTEMPTS):
             before = await self.snapshot()
             parsed = validate_document(raw, scale=self.policy.wsjf_scale,
@@ -145,6 +167,11 @@ class PortfolioService:
         """Replace (or create) one epic or feature, enforcing the guardrails."""
         assert kind in (Kind.EPIC, Kind.FEATURE)
         _check_override(actor, justification)
+        async with self._write_lock:
+            return await self._upsert(kind, raw, actor, dry_run, justification)
+
+    async def _upsert(self, kind: Kind, raw: Mapping[str, Any], actor: Actor, dry_run: bool,
+                      justification: str | None) -> ChangeOutcome:
         for _ in range(WRITE_ATTEMPTS):
             before = await self.snapshot()
             data = dict(raw)
@@ -184,6 +211,11 @@ class PortfolioService:
                              dry_run: bool = False,
                              justification: str | None = None) -> ChangeOutcome:
         _check_override(actor, justification)
+        async with self._write_lock:
+            return await self._add_dependency(from_id, to_id, actor, dry_run, justification)
+
+    async def _add_dependency(self, from_id: str, to_id: str, actor: Actor, dry_run: bool,
+                              justification: str | None) -> ChangeOutcome:
         for _ in range(WRITE_ATTEMPTS):
             before = await self.snapshot()
             errors = _dependency_errors(before, from_id, to_id)
@@ -208,7 +240,8 @@ class PortfolioService:
                         actor: Actor, dry_run: bool, justification: str | None,
                         audit: AuditRecord, item: Item) -> ChangeOutcome | None:
         """Check what the change introduces, then write it; None when the version moved."""
-        new = introduced(self._evaluate(before), evaluate(after, self.policy))
+        found = evaluate(after, self.policy)
+        new = introduced(self._evaluate(before), found)
         blocked = [v for v in new if v.severity == Severity.ERROR]
         if blocked and justification is None:
             return ChangeOutcome(applied=False, item=item, violations=new)
@@ -221,11 +254,17 @@ class PortfolioService:
             return None
         after.version = version
         self.store.remember(after)
+        self._evaluated = (version, found)  # the next change's `before`, already evaluated
         return ChangeOutcome(applied=True, item=item, violations=new)
 
     # --- unenforced changes ----------------------------------------------------
 
     async def remove_dependency(self, from_id: str, to_id: str, actor: Actor) -> ChangeOutcome:
+        async with self._write_lock:
+            return await self._remove_dependency(from_id, to_id, actor)
+
+    async def _remove_dependency(self, from_id: str, to_id: str,
+                                 actor: Actor) -> ChangeOutcome:
         for _ in range(WRITE_ATTEMPTS):
             before = await self.snapshot()
             if (from_id, to_id) not in before.dependencies:
@@ -246,6 +285,10 @@ class PortfolioService:
 
     async def delete_item(self, item_id: str, actor: Actor) -> ChangeOutcome:
         """Remove an item and its links; features of a deleted parent keep existing."""
+        async with self._write_lock:
+            return await self._delete_item(item_id, actor)
+
+    async def _delete_item(self, item_id: str, actor: Actor) -> ChangeOutcome:
         for _ in range(WRITE_ATTEMPTS):
             before = await self.snapshot()
             item = before.get(item_id)

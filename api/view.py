@@ -186,8 +186,9 @@ class GraphQLView(GraphQL[Context, None]):
         except TimeoutError:
             return ExecutionResult(data=None, errors=[ApiError(
                 ErrorCode.TIMEOUT,
-                f"the operation took longer than {self.settings.request_timeout:g} s "
-                "and was stopped")])
+                f"the operation took longer than {self.settings.request_timeout:g} s and was "
+                "abandoned; a change it was writing may still have landed: check auditLog "
+                "before retrying a mutation")])
         except InvalidOperationTypeError as exc:
             if method == "GET":
                 raise HTTPException(405, "mutations need POST: GET runs queries only") from exc

@@ -143,17 +143,17 @@ class Store:
         if cached is not None and cached.version == version:
             return cached
         async with self._snapshot_lock:
-            cached = self._snapshot
-            version = await self.version()
-            if cached is not None and cached.version == version:
-                return cached
             for _ in range(20):
+                # A writer of this process may have remembered the current version
+                # meanwhile: use it rather than reloading everything.
+                version = await self.version()
+                cached = self._snapshot
+                if cached is not None and cached.version == version:
+                    return cached
                 portfolio = await self._load(version)
-                after = await self.version()
-                if after == version:
-                    self._snapshot = portfolio
+                if await self.version() == version:
+                    self.remember(portfolio)
                     return portfolio
-                version = after
             raise RuntimeError("the portfolio kept changing while a snapshot was read")
 
     def remember(self, portfolio: Portfolio) -> None:

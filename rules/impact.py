@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from graph.model import Feature, Portfolio
@@ -43,12 +44,16 @@ class ImpactResult:
 
 
 def impact(
-    portfolio: Portfolio, root_id: str, max_depth: int = 10, slip_to_pi: str | None = None
+    portfolio: Portfolio, root_id: str, max_depth: int = 10, slip_to_pi: str | None = None,
+    *, dependents_index: Mapping[str, Sequence[str]] | None = None,
 ) -> ImpactResult | None:
     """What depends on feature `root_id` (up to `max_depth` hops), and what moves if it slips.
 
     None when `root_id` is not a feature. Needs only features, dependencies,
     PIs, epics, teams, ARTs, key results and objectives of the snapshot.
+    `dependents_index` (B -> items depending on B, as `graphs.dependents`
+    builds it) may be passed in by a caller that keeps one per snapshot: it is
+    the only part of the work proportional to the whole portfolio.
 
     >>> from graph.model import ProgramIncrement
     >>> def f(i, pi):
@@ -72,7 +77,8 @@ def impact(
     root = portfolio.features.get(root_id)
     if root is None:
         return None
-    back = dependents(portfolio.dependencies)
+    back = (dependents(portfolio.dependencies) if dependents_index is None
+            else dependents_index)
     depth = _impacted(portfolio, back, root_id, max_depth)
     traced = Tracer(portfolio).union(depth)
     slips = [] if slip_to_pi is None else _slips(portfolio, back, root, depth, slip_to_pi)
@@ -99,7 +105,7 @@ def _by_depth(item: tuple[str, int]) -> tuple[int, str]:
 
 
 def _impacted(
-    portfolio: Portfolio, back: dict[str, list[str]], root_id: str, max_depth: int
+    portfolio: Portfolio, back: Mapping[str, Sequence[str]], root_id: str, max_depth: int
 ) -> dict[str, int]:
     """Features depending on the root within `max_depth` hops, with their shortest hop count."""
     depth = {root_id: 0}
@@ -120,7 +126,7 @@ def _impacted(
 
 def _slips(
     portfolio: Portfolio,
-    back: dict[str, list[str]],
+    back: Mapping[str, Sequence[str]],
     root: Feature,
     depth: dict[str, int],
     slip_to_pi: str,

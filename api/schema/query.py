@@ -30,7 +30,6 @@ from api.schema.strategy import StrategicTheme
 from api.schema.trace import Impact, Trace
 from api.schema.work import Epic, Feature, Wsjf
 from graph.model import Kind
-from rules import impact as rules_impact
 from rules import ranking
 
 MAX_AUDIT_LIMIT = 1000
@@ -125,9 +124,9 @@ class Query:
         "moves; null when the id is not a feature. maxDepth: 1 to 50."))
     async def impact(self, info: Info, id: strawberry.ID, max_depth: int | None = 10,
                      slip_to_pi: strawberry.ID | None = None) -> Impact | None:
-        portfolio = await info.context.service.snapshot()
-        result = rules_impact.impact(portfolio, str(id), 10 if max_depth is None else max_depth,
-                                     None if slip_to_pi is None else str(slip_to_pi))
+        portfolio, result = await info.context.service.impact(
+            str(id), 10 if max_depth is None else max_depth,
+            None if slip_to_pi is None else str(slip_to_pi))
         return None if result is None else Impact(result=result, portfolio=portfolio)
 
     @field(extensions=needs(VIEWER),

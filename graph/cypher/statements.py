@@ -243,27 +243,32 @@ def _link_statement(link: Link) -> str:
 
 LINKED: Final[dict[Link, str]] = {link: _link_statement(link) for link in Link}
 
-# Epics whose trace reaches a theme: aligned directly, or through a key
-# result's objective.
+# Themes an epic's trace reaches: aligned directly, or through a key result's
+# objective (only SUPPORTS leads to a theme: no label needed at the far end).
 _EPIC_THEMES = f"""
 [(e)-[:{Rel.ALIGNS_TO}]->(t:{Label.THEME}) | t.id] +
 [(e)-[:{Rel.CONTRIBUTES_TO}]->(:{Label.KEY_RESULT})-[:{Rel.MEASURES}]->(:{Label.OBJECTIVE})
-  -[:{Rel.SUPPORTS}]->(t:{Label.THEME}) | t.id]"""
+  -[:{Rel.SUPPORTS}]->(t) | t.id]"""
 
-THEME_EPICS: Final = f"""
-MATCH (e:{Label.EPIC})
-WITH e, {_EPIC_THEMES} AS themes
-UNWIND themes AS theme
-WITH DISTINCT theme, e WHERE theme IN $ids
-RETURN theme AS parent, e.id AS child ORDER BY child
+# Start from the themes asked for: only SUPPORTS leads to a theme, so the far
+# end needs no label (a label there made FalkorDB scan every theme per row).
+_THEME_REACH = f"""
+UNWIND $ids AS themeId
+MATCH (t:{Label.THEME} {{id: themeId}})
+WITH t, [(e:{Label.EPIC})-[:{Rel.ALIGNS_TO}]->(t) | e.id] +
+        [(e:{Label.EPIC})-[:{Rel.CONTRIBUTES_TO}]->()-[:{Rel.MEASURES}]->()-[:{Rel.SUPPORTS}]->(t)
+         | e.id] AS epicIds
+UNWIND epicIds AS epicId
 """
 
-THEME_FEATURES: Final = f"""
-MATCH (f:{Label.FEATURE})-[:{Rel.PART_OF}]->(e:{Label.EPIC})
-WITH f, {_EPIC_THEMES} AS themes
-UNWIND themes AS theme
-WITH DISTINCT theme, f WHERE theme IN $ids
-RETURN theme AS parent, f.id AS child ORDER BY child
+THEME_EPICS: Final = _THEME_REACH + """WITH DISTINCT t.id AS parent, epicId AS child
+RETURN parent, child ORDER BY child
+"""
+
+THEME_FEATURES: Final = _THEME_REACH + f"""WITH DISTINCT t, epicId
+MATCH (f:{Label.FEATURE})-[:{Rel.PART_OF}]->(:{Label.EPIC} {{id: epicId}})
+WITH DISTINCT t.id AS parent, f.id AS child
+RETURN parent, child ORDER BY child
 """
 
 # --- trace ------------------------------------------------------------------
@@ -286,7 +291,7 @@ RETURN n.id AS id,
          | o.id] AS objectives,
        [(e)-[:{Rel.ALIGNS_TO}]->(t:{Label.THEME}) | t.id] +
        [(e)-[:{Rel.CONTRIBUTES_TO}]->(:{Label.KEY_RESULT})-[:{Rel.MEASURES}]->(:{Label.OBJECTIVE})
-         -[:{Rel.SUPPORTS}]->(t:{Label.THEME}) | t.id] AS themes,
+         -[:{Rel.SUPPORTS}]->(t) | t.id] AS themes,
        team.id AS team, art.id AS art,
        CASE WHEN n:{Label.EPIC} THEN epicStream.id ELSE artStream.id END AS valueStream
 """

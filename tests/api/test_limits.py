@@ -163,3 +163,13 @@ async def test_introspection_can_be_disabled(make_api: ApiFactory) -> None:
         assert code_of(body) == "GRAPHQL_VALIDATION_FAILED"
     async with make_api() as api:
         assert (await api.data(query))["__schema"]["queryType"]["name"] == "Query"
+
+
+async def test_limits_hold_for_a_query_text_seen_before(make_api: ApiFactory) -> None:
+    """Parses and validations are cached per query text: a refusal must repeat, not vanish."""
+    async with make_api(make_settings(max_depth=4, max_aliases=2)) as api:
+        many = "{ a: themes { id } b: themes { id } c: themes { id } }"
+        for _ in range(3):
+            assert code_of(await api.gql(DEEP)) == "GRAPHQL_VALIDATION_FAILED"
+            assert code_of(await api.gql(many)) == "GRAPHQL_VALIDATION_FAILED"
+            assert code_of(await api.gql("{ themes { id ")) == "GRAPHQL_PARSE_FAILED"

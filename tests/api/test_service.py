@@ -217,3 +217,17 @@ async def test_concurrent_changes_never_both_pass_a_limit(
     implementing = [e for e in (await first.snapshot()).epics.values()
                     if e.state == "IMPLEMENTING"]
     assert len(implementing) == 1
+
+
+async def test_concurrent_changes_in_one_process_all_land(falkordb: Engine) -> None:
+    """Changes of one process queue behind each other instead of losing the version race."""
+    service = await service_on(falkordb, default_policy())
+    base = {"type": "BUSINESS", "state": "FUNNEL"}
+    results = await asyncio.gather(*(
+        service.upsert(Kind.FEATURE, {"id": f"F-NEW-{i}", "name": f"New {i}", **base}, EDITOR)
+        for i in range(12)))
+    assert all(r.applied for r in results)
+    snapshot = await service.snapshot()
+    assert {f"F-NEW-{i}" for i in range(12)} <= set(snapshot.features)
+    log = await service.store.audit_log(limit=20)
+    assert [e.seq for e in log[:13]] == list(range(13, 0, -1))  # import + 12, no gaps
