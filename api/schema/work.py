@@ -60,7 +60,6 @@ class Epic(Node):
     estimated_cost: float | None
     approved: bool
     business_owner: str | None
-    wsjf: Wsjf | None
     item: strawberry.Private[m.Epic]
 
     @classmethod
@@ -68,8 +67,14 @@ class Epic(Node):
         return cls(
             id=strawberry.ID(epic.id), name=epic.name, type=epic.type, state=epic.state,
             horizon=epic.horizon, estimated_cost=epic.estimated_cost, approved=epic.approved,
-            business_owner=epic.business_owner, wsjf=Wsjf.maybe(epic.wsjf), item=epic,
+            business_owner=epic.business_owner, item=epic,
         )
+
+    @strawberry.field
+    def wsjf(self) -> Wsjf | None:
+        # Resolved only when asked for: building it for every listed item cost ~10% of
+        # a large impact query (bench/README.md).
+        return Wsjf.maybe(self.item.wsjf)
 
     @strawberry.field
     async def value_stream(
@@ -98,15 +103,18 @@ class Feature(Node):
     type: WorkType
     state: FeatureState
     points: float | None
-    wsjf: Wsjf | None
     item: strawberry.Private[m.Feature]
 
     @classmethod
     def of(cls, feature: m.Feature) -> Feature:
         return cls(
             id=strawberry.ID(feature.id), name=feature.name, type=feature.type,
-            state=feature.state, points=feature.points, wsjf=Wsjf.maybe(feature.wsjf), item=feature,
+            state=feature.state, points=feature.points, item=feature,
         )
+
+    @strawberry.field
+    def wsjf(self) -> Wsjf | None:
+        return Wsjf.maybe(self.item.wsjf)
 
     @strawberry.field
     async def epic(self, info: Info) -> Epic | None:
