@@ -1,0 +1,95 @@
+"""Profile one API case in process: `python -m bench.profile CASE [--features 5000] [--n 200]`.
+
+Builds the app with `create_app(settings, service=...)` over a fresh embedded
+engine holding the synthetic portfolio and drives it through httpx's ASGI
+transport (no sockets; uvicorn's HTTP parsing is left out) under pyinstrument
+(`pip install pyinstrument`). Prints the call tree; `--html F` writes it too.
+CASE: feature, trace, trace100, impact, violations, violations-after-change,
+upsert, nested, ranking, snapshot (the cold whole-portfolio load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+import httpx
+
+from bench import queries as Q
+from bench.common import feature_input, gql, remove, temp_root
+from bench.run import ACTOR, open_service, picks
+from graph.samples.synthetic import synthetic_document
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("case")
+    parser.add_argument("--features", type=int, default=5000)
+    parser.add_argument("--n", type=int, default=200, help="requests to profile")
+    parser.add_argument("--html", help="also write pyinstrument's HTML report here")
+    parser.add_argument("--all", action="store_true", help="show library frames too")
+    args = parser.parse_args()
+    from pyinstrument import Profiler
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    root = temp_root()
+    service = None
+    try:
+        doc = synthetic_document(args.features, 1)
+        p = picks(doc)
+        service = await open_service(root / "data")
+        await service.import_document(doc, ACTOR)
+        settings = Settings(jwt_secret=None, max_aliases=100)
+        app = create_app(settings, service=service)
+        transport = httpx.ASGITransport(app=app)
+        toggle = iter(range(10**9))
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            async def upsert() -> Any:
+                points = (5, 8)[next(toggle) % 2]
+                return await gql(http, Q.UPSERT_FEATURE,
+                                 {"input": feature_input(p["upsert_api"], points=points)})
+
+            async def after_change() -> Any:
+                await upsert()
+                return await gql(http, Q.VIOLATIONS)
+
+            async def snapshot() -> Any:
+                service.store._snapshot = None
+                return await service.store.snapshot()
+
+            cases = {
+                "feature": lambda: gql(http, Q.FEATURE, {"id": p["feature"]["id"]}),
+                "trace": lambda: gql(http, Q.TRACE, {"id": p["feature"]["id"]}),
+                "trace100": lambda: gql(http, Q.traces(p["hundred"])),
+                "impact": lambda: gql(http, Q.IMPACT, {"id": p["root"]}),
+                "violations": lambda: gql(http, Q.VIOLATIONS),
+                "violations-after-change": after_change,
+                "upsert": upsert,
+                "nested": lambda: gql(http, Q.nested(p["themes"])),
+                "ranking": lambda: gql(http, Q.RANKING, {"respect": True}),
+                "snapshot": snapshot,
+            }
+            run = cases[args.case]
+            for _ in range(3):
+                await run()
+            profiler = Profiler(interval=0.0005, async_mode="enabled")
+            profiler.start()
+            for _ in range(args.n):
+                await run()
+            profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=args.all))
+        if args.html:
+            with open(args.html, "w") as out:
+                out.write(profiler.output_html())
+    finally:
+        if service is not None:
+            await service.store.close()
+        remove(root)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
