@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from graph.model import Feature, Portfolio
 from rules.errors import Code, ImpactError
 from rules.graphs import dependents
-from rules.trace import Tracer
+from rules.trace import Tracer, TraceUnion
 
 MAX_DEPTH = 50
 
@@ -28,17 +28,12 @@ class Slip:
 
 
 @dataclass(frozen=True, slots=True)
-class ImpactResult:
-    """The contract's `Impact`, by id; every id list is distinct and ordered by id."""
+class ImpactResult(TraceUnion):
+    """The contract's `Impact`, by id: the union of the impacted items' traces (the
+    inherited id lists, distinct and ordered by id), the items and the slips."""
 
     root_id: str
     items: tuple[ImpactedItem, ...]
-    team_ids: tuple[str, ...]
-    art_ids: tuple[str, ...]
-    epic_ids: tuple[str, ...]
-    key_result_ids: tuple[str, ...]
-    objective_ids: tuple[str, ...]
-    theme_ids: tuple[str, ...]
     slips: tuple[Slip, ...]
     business_value_at_risk: int
 
