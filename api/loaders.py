@@ -8,6 +8,7 @@ gives child ids, the item loader of the child kind gives the items.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -20,8 +21,8 @@ from strawberry.dataloader import DataLoader
 from api.service import PortfolioService
 from api.settings import Settings
 from graph.cypher.statements import Link
-from graph.model import Item, Kind
-from graph.store import Actor, Store, TraceRow
+from graph.model import Item, Kind, Portfolio
+from graph.store import Actor, Store
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -36,13 +37,12 @@ def _loader(load: Callable[[Sequence[K]], Awaitable[list[V]]]) -> DataLoader[K, 
 
 @dataclass(slots=True)
 class Loaders:
-    """One DataLoader per item kind, per nested-list link, and for traces and kinds."""
+    """One DataLoader per item kind, per nested-list link, and for kinds."""
 
     items: dict[Kind, DataLoader[str, Item | None]]
     links: dict[Link, DataLoader[str, list[str]]]
     theme_epics: DataLoader[str, list[str]]
     theme_features: DataLoader[str, list[str]]
-    traces: DataLoader[str, TraceRow | None]
     kinds: DataLoader[str, Kind | None]
 
 
@@ -70,7 +70,6 @@ def create_loaders(store: Store) -> Loaders:
         links={link: _links_of(store, link) for link in Link},
         theme_epics=_loader(store.theme_epics),
         theme_features=_loader(store.theme_features),
-        traces=_loader(store.traces),
         kinds=_loader(kinds),
     )
 
@@ -85,10 +84,17 @@ class Context:
     service: PortfolioService
     settings: Settings
     loaders: Loaders
+    _portfolio: asyncio.Task[Portfolio] | None = None
 
     @property
     def store(self) -> Store:
         return self.service.store
+
+    async def portfolio(self) -> Portfolio:
+        """The whole-portfolio snapshot, checked against the store's version once per request."""
+        if self._portfolio is None:
+            self._portfolio = asyncio.ensure_future(self.service.snapshot())
+        return await self._portfolio
 
 
 Info = strawberry.Info[Context, None]

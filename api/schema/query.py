@@ -31,6 +31,7 @@ from api.schema.trace import Impact, Trace
 from api.schema.work import Epic, Feature, Wsjf
 from graph.model import Kind
 from rules import ranking
+from rules import trace as rules_trace
 
 MAX_AUDIT_LIMIT = 1000
 
@@ -116,8 +117,9 @@ class Query:
     @field(extensions=needs(VIEWER),
                       description="The upward trace of an epic or feature; null for other ids.")
     async def trace(self, info: Info, id: strawberry.ID) -> Trace | None:
-        row = await info.context.loaders.traces.load(str(id))
-        return None if row is None else Trace(row=row)
+        portfolio = await info.context.portfolio()
+        found = rules_trace.trace(portfolio, str(id))
+        return None if found is None else Trace(result=found, portfolio=portfolio)
 
     @field(extensions=needs(VIEWER), description=(
         "Features depending on a feature, what they trace to, and what a slip to a later PI "

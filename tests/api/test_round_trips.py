@@ -61,3 +61,23 @@ async def test_reads_do_not_grow_with_the_portfolio(make_api: ApiFactory,
     assert (small_items, large_items) == (12, 72)
     # themes: ids + items; epics: link + items; features: link + items; dependsOn: link + items
     assert small_reads == large_reads == 8
+
+
+async def test_traces_read_the_snapshot_once_per_request(make_api: ApiFactory,
+                                                         falkordb: Engine) -> None:
+    """Traces resolve in memory from the request's snapshot: one version check, however many."""
+    counting = CountingEngine(falkordb)
+    service = PortfolioService(Store(counting), default_policy())
+    async with make_api(service_=service) as api:
+        assert (await api.data(IMPORT, {"doc": portfolio(2, 2, 3)}))["importPortfolio"][
+            "applied"] is True
+        for ids in (["F-0-0-0"], [f"F-{t}-{e}-{f}" for t in range(2) for e in range(2)
+                                  for f in range(3)]):
+            query = "{ " + " ".join(
+                f't{n}: trace(id: "{i}") {{ item {{ ... on Feature {{ id }} }} epic {{ id }} '
+                "themes { id name } aligned }" for n, i in enumerate(ids)) + " }"
+            counting.reads = 0
+            data = await api.data(query)
+            assert len(data) == len(ids)
+            assert all(t["themes"] and t["aligned"] for t in data.values())
+            assert counting.reads == 1  # the version check; the snapshot is already current
