@@ -328,3 +328,18 @@ async def test_audit_log_after_import(example: Api) -> None:
     assert entry["after"]["updated"] == [] and len(entry["after"]["created"]) == 18
     assert "F-TRACING" in entry["after"]["created"] and entry["before"] is None
     assert entry["at"].endswith("+00:00")
+
+
+async def test_traces_of_many_items_in_order_with_nulls(example: Api) -> None:
+    data = await example.data(
+        '{ traces(ids: ["F-HANDOVER", "TH-DIGITAL", "E-CHECKOUT-HA", "NOPE"]) '
+        "{ item { ... on Feature { id } ... on Epic { id } } themes { id } aligned } }")
+    handover, theme, checkout, nope = data["traces"]
+    assert (theme, nope) == (None, None)
+    assert handover == {"item": {"id": "F-HANDOVER"}, "themes": [{"id": "TH-DIGITAL"}],
+                        "aligned": True}
+    assert checkout["item"] == {"id": "E-CHECKOUT-HA"}
+    assert checkout["themes"] == [{"id": "TH-RESILIENCE"}]
+    too_many = await example.gql(
+        "query($ids: [ID!]!) { traces(ids: $ids) { aligned } }", {"ids": ["F-X"] * 501})
+    assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
