@@ -17,7 +17,6 @@ from graph.document import Code, InputError, ParsedDocument, validate_document, 
 from graph.model import (
     Dependency,
     Epic,
-    Feature,
     Item,
     Kind,
     Portfolio,
@@ -394,10 +393,6 @@ def _without(portfolio: Portfolio, item: Item) -> Portfolio:
 
 async def _backoff() -> None:
     await asyncio.sleep(random.uniform(0.001, 0.01))
-
-
-def feature_or_epic(item: Item | None) -> Epic | Feature | None:
-    return item if isinstance(item, Epic | Feature) else None
 
 
 __all__: Sequence[str] = (

@@ -21,15 +21,9 @@ from graph.model import (
     MODEL_OF_KIND,
     UNSTORABLE_TEXT,
     Dependency,
-    Epic,
-    Feature,
     Item,
-    KeyResult,
     Kind,
-    Objective,
     ProgramIncrement,
-    ReleaseTrain,
-    Team,
 )
 
 KEY_TO_KIND: dict[str, Kind] = {key: kind for kind, key in DOCUMENT_KEYS.items()}
@@ -333,39 +327,6 @@ def _raw_references(kind: Kind, entry: dict[str, Any]) -> Iterable[tuple[str, st
             yield f"capacity.{pi}", str(pi), Kind.PI
 
 
-def _references_of(item: Item) -> Iterable[tuple[str, str, Kind]]:
-    """(path below the item, referenced id, expected kind) for every link an item defines."""
-    if isinstance(item, Objective):
-        for i, ref in enumerate(item.themes):
-            yield f"themes.{i}", ref, Kind.THEME
-    elif isinstance(item, KeyResult):
-        yield "objective", item.objective, Kind.OBJECTIVE
-    elif isinstance(item, ReleaseTrain):
-        if item.value_stream is not None:
-            yield "valueStream", item.value_stream, Kind.VALUE_STREAM
-    elif isinstance(item, Team):
-        if item.art is not None:
-            yield "art", item.art, Kind.ART
-        for pi in item.capacity:
-            yield f"capacity.{pi}", pi, Kind.PI
-    elif isinstance(item, Epic):
-        if item.value_stream is not None:
-            yield "valueStream", item.value_stream, Kind.VALUE_STREAM
-        for i, ref in enumerate(item.themes):
-            yield f"themes.{i}", ref, Kind.THEME
-        for i, ref in enumerate(item.key_results):
-            yield f"keyResults.{i}", ref, Kind.KEY_RESULT
-    elif isinstance(item, Feature):
-        links: tuple[tuple[str, str | None, Kind], ...] = (
-            ("epic", item.epic, Kind.EPIC),
-            ("team", item.team, Kind.TEAM),
-            ("pi", item.pi, Kind.PI),
-        )
-        for name, link, want in links:
-            if link is not None:
-                yield name, link, want
-
-
 def validate_document(
     raw: Any,
     *,
@@ -407,8 +368,3 @@ def validate_item(
                    e.message, e.code)
         for e in result
     ]
-
-
-def references_of(item: Item) -> list[tuple[str, str, Kind]]:
-    """Public view of the links an item defines (path, id, kind)."""
-    return list(_references_of(item))

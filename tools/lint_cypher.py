@@ -18,21 +18,12 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from graph.cypher import bootstrap  # noqa: E402  (needs the path above)
 from graph.cypher.labels import Label, Rel  # noqa: E402
+from graph.cypher.statements import all_statements  # noqa: E402
 
 
 def statements() -> dict[str, str]:
-    """Every statement Neo4j runs: bootstrap's plus graph.cypher.statements' when present."""
-    named = bootstrap.neo4j_statements()
-    try:
-        from graph.cypher.statements import all_statements
-    except ImportError as exc:
-        if exc.name != "graph.cypher.statements":
-            raise  # a broken import inside the module must not pass silently
-        print("graph.cypher.statements.all_statements() not found: linting bootstrap only",
-              file=sys.stderr)
-        return named
-    named.update(all_statements())
-    return named
+    """Every statement Neo4j runs: bootstrap's and graph.cypher.statements'."""
+    return {**bootstrap.neo4j_statements(), **all_statements()}
 
 
 def lint(named: dict[str, str]) -> int:
