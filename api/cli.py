@@ -89,7 +89,7 @@ def _print_import(outcome: ImportOutcome, fmt: str) -> None:
             "created": len(outcome.created),
             "updated": len(outcome.updated),
             "errors": [_error(e) for e in outcome.errors],
-            "violations": [_violation(v) for v in outcome.violations],
+            "violations": [v.as_json() for v in outcome.violations],
         })
         return
     if not outcome.applied:
@@ -105,14 +105,6 @@ def _print_import(outcome: ImportOutcome, fmt: str) -> None:
 
 def _error(e: Any) -> dict[str, Any]:
     return {"path": e.path, "message": e.message, "code": e.code}
-
-
-def _violation(v: Any) -> dict[str, Any]:
-    return {
-        "rule": v.rule, "severity": str(v.severity), "subjectType": v.subject_type,
-        "subjectId": v.subject_id, "relatedIds": list(v.related_ids), "excess": v.excess,
-        "message": v.message,
-    }
 
 
 def _print_violations(violations: Sequence[Any]) -> None:
@@ -132,7 +124,7 @@ async def _audit(settings: Settings, fmt: str) -> int:
     async with _service(settings) as service:
         violations = await service.violations()
     if fmt == "json":
-        out.print_json(data=[_violation(v) for v in violations])
+        out.print_json(data=[v.as_json() for v in violations])
     else:
         _print_violations(violations)
     return 1 if any(v.severity == Severity.ERROR for v in violations) else 0

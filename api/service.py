@@ -10,10 +10,17 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from graph.document import Code, InputError, ParsedDocument, validate_document, validate_item
+from graph.document import (
+    Code,
+    InputError,
+    ParsedDocument,
+    reference_error,
+    validate_document,
+    validate_item,
+)
 from graph.model import (
     Dependency,
     Epic,
@@ -24,7 +31,7 @@ from graph.model import (
     kind_of,
 )
 from graph.store import Actor, AuditRecord, Store
-from rules.evaluate import evaluate, introduced
+from rules.evaluate import blocking, evaluate, introduced
 from rules.graphs import dependents
 from rules.impact import ImpactResult, impact
 from rules.policy import Policy
@@ -241,13 +248,13 @@ class PortfolioService:
         """Check what the change introduces, then write it; None when the version moved."""
         found = evaluate(after, self.policy)
         new = introduced(self._evaluate(before), found)
-        blocked = [v for v in new if v.severity == Severity.ERROR]
+        blocked = blocking(new)
         if blocked and justification is None:
             return ChangeOutcome(applied=False, item=item, violations=new)
         if dry_run:
             return ChangeOutcome(applied=False, item=item, violations=new)
         if blocked:
-            audit = _with_justification(audit, justification)
+            audit = replace(audit, justification=justification)
         version = await self.store.apply_document(doc, before.version, audit)
         if version is None:
             return None
@@ -327,20 +334,10 @@ def _check_override(actor: Actor, justification: str | None) -> None:
             raise Forbidden("overriding a guardrail needs the portfolio role")
 
 
-def _with_justification(audit: AuditRecord, justification: str | None) -> AuditRecord:
-    return AuditRecord(operation=audit.operation, actor=audit.actor, item_id=audit.item_id,
-                       justification=justification, before=audit.before, after=audit.after,
-                       id=audit.id, at=audit.at)
-
-
 def _dependency_errors(portfolio: Portfolio, from_id: str, to_id: str) -> list[InputError]:
-    errors = []
-    for path, ref in (("from", from_id), ("to", to_id)):
-        if ref not in portfolio.features:
-            other = portfolio.kind_of_id(ref)
-            message = (f"unknown Feature '{ref}'" if other is None
-                       else f"'{ref}' is a {other.value}, not a Feature")
-            errors.append(InputError(path, message, Code.UNKNOWN_REFERENCE))
+    errors = [error for path, ref in (("from", from_id), ("to", to_id))
+              if (error := reference_error(path, ref, Kind.FEATURE,
+                                           portfolio.kind_of_id(ref))) is not None]
     if from_id == to_id:
         errors.append(InputError("to", f"'{from_id}' cannot depend on itself",
                                  Code.SELF_DEPENDENCY))

@@ -41,7 +41,7 @@ from api.errors import ApiError, ErrorCode
 from api.loaders import Context, create_loaders
 from api.runtime import Runtime
 from api.settings import Settings
-from graph.model import UNSTORABLE_TEXT
+from graph.model import unstorable_paths
 from graph.store import Actor
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -157,7 +157,7 @@ class GraphQLView(GraphQL[Context, None]):
             # nesting past the recursion limit: a bad request, not a server error.
             raise HTTPException(400, "Unable to parse request body as JSON: a number is too "
                                      "long or the nesting too deep") from exc
-        if _has_unstorable_text(parsed):
+        if next(unstorable_paths(parsed), None) is not None:
             raise HTTPException(400, "strings must not contain U+0000 or unpaired surrogates")
         if isinstance(parsed, list):
             raise HTTPException(400, "batched operations (a JSON array) are not supported: "
@@ -210,22 +210,6 @@ class GraphQLView(GraphQL[Context, None]):
         return response
 
 
-
-
-def _has_unstorable_text(value: Any) -> bool:
-    """True when a string (or key) in parsed JSON holds U+0000 or a lone surrogate."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if UNSTORABLE_TEXT.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
 
 
 def _operation_count(query: str | None, max_tokens: int) -> int:

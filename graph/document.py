@@ -19,11 +19,11 @@ from graph.model import (
     DOCUMENT_KEYS,
     ID_RE,
     MODEL_OF_KIND,
-    UNSTORABLE_TEXT,
     Dependency,
     Item,
     Kind,
     ProgramIncrement,
+    unstorable_paths,
 )
 
 KEY_TO_KIND: dict[str, Kind] = {key: kind for kind, key in DOCUMENT_KEYS.items()}
@@ -110,6 +110,17 @@ _REQUIRED_FIELDS: dict[Kind, frozenset[str]] = {
     Kind.EPIC: frozenset({"id", "name", "type", "state"}),
     Kind.FEATURE: frozenset({"id", "name", "type", "state"}),
 }
+
+
+def reference_error(path: str, ref: str, want: Kind, found: Kind | None) -> InputError | None:
+    """The UNKNOWN_REFERENCE error for `ref` at `path` (None when it is the kind wanted)."""
+    if found is want:
+        return None
+    if found is None:
+        message = f"unknown {want.value} '{ref}'"
+    else:
+        message = f"'{ref}' is {_a(found.value)}, not {_a(want.value)}"
+    return InputError(path, message, Code.UNKNOWN_REFERENCE)
 
 
 def _a(noun: str) -> str:
@@ -199,7 +210,10 @@ class _Validator:
             return
         item_id = entry.get("id")
         self.entries.append((path, kind, entry))
-        self._check_text(path, entry)
+        for where in unstorable_paths(entry, path):
+            # Free text is stored as given, except what no engine can store.
+            self.error(where, "text must not contain U+0000 or unpaired surrogates",
+                       Code.INVALID_TEXT)
         self._check_raw(kind, path, entry)
         try:
             item = MODEL_OF_KIND[kind].model_validate(entry)
@@ -210,20 +224,6 @@ class _Validator:
             self._claim_id(kind, item_id, path)
         if item is not None:  # still checked for references; any error rejects the document
             self.doc.items[kind].append(item)  # type: ignore[arg-type]
-
-    def _check_text(self, path: str, value: Any) -> None:
-        """Free text is stored as given, except what no engine can store (UNSTORABLE_TEXT)."""
-        if isinstance(value, str):
-            if UNSTORABLE_TEXT.search(value):
-                self.error(path, "text must not contain U+0000 or unpaired surrogates",
-                           Code.INVALID_TEXT)
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                self._check_text(_join(path, key), key)
-                self._check_text(_join(path, key), item)
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                self._check_text(_join(path, index), item)
 
     def _check_raw(self, kind: Kind, path: str, entry: dict[str, Any]) -> None:
         """Checks pydantic cannot express: the WSJF scale, ISO date strings, date order."""
@@ -281,13 +281,9 @@ class _Validator:
 
     def _resolve(self, path: str, ref: str, want: Kind) -> None:
         found = self.kind_in_doc.get(ref) or self.existing.get(ref)
-        if found is want:
-            return
-        if found is None:
-            message = f"unknown {want.value} '{ref}'"
-        else:
-            message = f"'{ref}' is {_a(found.value)}, not {_a(want.value)}"
-        self.error(path, message, Code.UNKNOWN_REFERENCE)
+        error = reference_error(path, ref, want, found)
+        if error is not None:
+            self.errors.append(error)
 
     def _references(self) -> None:
         for path, kind, entry in self.entries:

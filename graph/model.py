@@ -8,6 +8,7 @@ the graph, through pydantic aliases.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,6 +25,24 @@ DEFAULT_WSJF_SCALE: tuple[int, ...] = (1, 2, 3, 5, 8, 13, 20)
 # Text the graph engines cannot store: U+0000 (FalkorDB reads statements as C
 # strings) and unpaired surrogates (not encodable as UTF-8).
 UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_paths(value: Any, path: str = "") -> Iterator[str]:
+    """Dotted paths, in document order, of strings (keys too) in JSON-like data that hold
+    UNSTORABLE_TEXT; iterative, so nesting as deep as a JSON parser allows is fine."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if UNSTORABLE_TEXT.search(item):
+                yield where
+        elif isinstance(item, dict):
+            for key, inner in reversed(list(item.items())):
+                child = f"{where}.{key}" if where else str(key)
+                stack += [(child, inner), (child, key)]  # the key is reported first
+        elif isinstance(item, list):
+            for index, inner in reversed(list(enumerate(item))):
+                stack.append((f"{where}.{index}" if where else str(index), inner))
 
 
 class WorkType(StrEnum):

@@ -8,11 +8,9 @@ has a JWT secret and `token(...)` signs tokens for it.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,15 +23,14 @@ from api.settings import Settings
 from graph.engines.base import Engine, Params, Row
 from graph.store import Store
 from rules.policy import default_policy
+from tests import helpers
 
-DATA = Path(__file__).resolve().parents[1] / "data"
 SECRET = "test-secret-of-at-least-32-bytes-for-hs256!"
 
 
 def example_document() -> dict[str, Any]:
     """The contract's example portfolio (tests/data/example-portfolio.json)."""
-    data: dict[str, Any] = json.loads((DATA / "example-portfolio.json").read_text())
-    return data
+    return helpers.example()
 
 
 def make_settings(**overrides: Any) -> Settings:

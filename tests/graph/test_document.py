@@ -99,3 +99,12 @@ def test_validate_item_prefixes_paths_with_input() -> None:
     assert isinstance(result, list)
     assert {(e.path, e.code) for e in result} == {
         ("input.state", "INVALID_ENUM"), ("input.points", "INVALID_NUMBER")}
+
+
+def test_text_no_engine_can_store_is_reported_where_it_is() -> None:
+    raw = {"themes": [{"id": "TH-1", "name": "a\x00b", "description": "ok"},
+                      {"id": "TH-2", "name": "fine", "description": "\ud800"}],
+           "teams": [{"id": "T-1", "name": "t", "capacity": {"P\x00": 1}}]}
+    assert [(e.path, e.code) for e in validate_document(raw) if e.code == "INVALID_TEXT"] == [
+        ("themes.0.name", "INVALID_TEXT"), ("themes.1.description", "INVALID_TEXT"),
+        ("teams.0.capacity.P\x00", "INVALID_TEXT")]
