@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graph.cypher import statements as q
-from graph.cypher.labels import Label
 from graph.cypher.statements import Link
 from graph.document import ParsedDocument
 from graph.engines.base import Engine, Row
@@ -25,7 +24,7 @@ from graph.model import DOCUMENT_KEYS, Item, Kind, Portfolio
 from graph.rows import from_row, to_write_row
 
 MAX_LIST = 100_000  # bound on any unpaged list a read returns
-_KIND_OF_LABEL = {Label(k.value): k for k in Kind}
+_KIND_OF_LABEL = {k.value: k for k in Kind}  # a kind's value is its graph label
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +300,7 @@ class Store:
 
 def _kind_from_labels(labels: Sequence[str]) -> Kind:
     for label in labels:
-        kind = _KIND_OF_LABEL.get(Label(label)) if label in Label._value2member_map_ else None
+        kind = _KIND_OF_LABEL.get(label)
         if kind is not None:
             return kind
     raise ValueError(f"no portfolio kind among labels {list(labels)}")
