@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from graph.document import (
     Code,
@@ -38,6 +38,7 @@ from rules.policy import Policy
 from rules.violation import Violation
 
 WRITE_ATTEMPTS = 20
+T = TypeVar("T")
 
 
 class ServiceError(Exception):
@@ -134,37 +135,48 @@ class PortfolioService:
 
     async def import_document(self, raw: Any, actor: Actor) -> ImportOutcome:
         """Validate the whole document, then write it in one statement; never blocked."""
-        async with self._write_lock:
-            return await self._import_document(raw, actor)
+        return await self._until_written(lambda: self._import_once(raw, actor), "the import")
 
-    async def _import_document(self, raw: Any, actor: Actor) -> ImportOutcome:
-        for _ in range(WRITE_ATTEMPTS):
-            before = await self.snapshot()
-            parsed = validate_document(raw, scale=self.policy.wsjf_scale,
-                                       existing=_kinds(before))
-            if not isinstance(parsed, ParsedDocument):
-                return ImportOutcome(applied=False, errors=parsed)
-            after = before.copy()
-            created: list[str] = []
-            updated: list[str] = []
-            for item in parsed.all_items():
-                (updated if before.get(item.id) is not None else created).append(item.id)
-                after.put(item)
-            after.dependencies.update((d.from_id, d.to_id) for d in parsed.dependencies)
-            audit = AuditRecord(
-                operation="importPortfolio", actor=actor.id,
-                after={"created": created, "updated": updated},
-                item_ids=tuple(created + updated),
-            )
-            version = await self.store.apply_document(parsed, before.version, audit)
-            if version is None:
+    async def _import_once(self, raw: Any, actor: Actor) -> ImportOutcome | None:
+        before = await self.snapshot()
+        parsed = validate_document(raw, scale=self.policy.wsjf_scale, existing=_kinds(before))
+        if not isinstance(parsed, ParsedDocument):
+            return ImportOutcome(applied=False, errors=parsed)
+        after = before.copy()
+        created: list[str] = []
+        updated: list[str] = []
+        for item in parsed.all_items():
+            (updated if before.get(item.id) is not None else created).append(item.id)
+            after.put(item)
+        after.dependencies.update((d.from_id, d.to_id) for d in parsed.dependencies)
+        audit = AuditRecord(
+            operation="importPortfolio", actor=actor.id,
+            after={"created": created, "updated": updated},
+            item_ids=tuple(created + updated),
+        )
+        version = await self.store.apply_document(parsed, before.version, audit)
+        if version is None:
+            return None
+        self._adopt(after, version)
+        return ImportOutcome(applied=True, created=created, updated=updated,
+                             violations=self._evaluate(after))
+
+    async def _until_written(self, attempt: Callable[[], Awaitable[T | None]],
+                             what: str = "it") -> T:
+        """Run a change's check-and-write one at a time in this process, again while
+        another process moves the version under it (`attempt` then returns None)."""
+        async with self._write_lock:
+            for _ in range(WRITE_ATTEMPTS):
+                outcome = await attempt()
+                if outcome is not None:
+                    return outcome
                 await _backoff()
-                continue
-            after.version = version
-            self.store.remember(after)
-            return ImportOutcome(applied=True, created=created, updated=updated,
-                                 violations=self._evaluate(after))
-        raise ServiceError("CONFLICT", "the portfolio kept changing; try the import again")
+        raise ServiceError("CONFLICT", f"the portfolio kept changing; try {what} again")
+
+    def _adopt(self, after: Portfolio, version: int) -> None:
+        """`after` is the portfolio at the version this process just wrote: cache it."""
+        after.version = version
+        self.store.remember(after)
 
     # --- enforced changes -------------------------------------------------------
 
@@ -173,35 +185,30 @@ class PortfolioService:
         """Replace (or create) one epic or feature, enforcing the guardrails."""
         assert kind in (Kind.EPIC, Kind.FEATURE)
         _check_override(actor, justification)
-        async with self._write_lock:
-            return await self._upsert(kind, raw, actor, dry_run, justification)
+        return await self._until_written(
+            lambda: self._upsert_once(kind, raw, actor, dry_run, justification))
 
-    async def _upsert(self, kind: Kind, raw: Mapping[str, Any], actor: Actor, dry_run: bool,
-                      justification: str | None) -> ChangeOutcome:
-        for _ in range(WRITE_ATTEMPTS):
-            before = await self.snapshot()
-            data = dict(raw)
-            existing = before.get(str(data.get("id")))
-            if kind is Kind.EPIC:
-                data = self._approval(data, existing, actor)
-            item = validate_item(kind, data, scale=self.policy.wsjf_scale, existing=_kinds(before))
-            if isinstance(item, list):
-                return ChangeOutcome(applied=False, errors=item)
-            doc = ParsedDocument()
-            doc.items[kind].append(item)
-            after = before.copy()
-            after.put(item)
-            operation = "upsertEpic" if kind is Kind.EPIC else "upsertFeature"
-            outcome = await self._enforced(
-                before, after, doc, actor, dry_run, justification,
-                AuditRecord(operation=operation, actor=actor.id, item_id=item.id,
-                            before=_item_json(existing), after=_item_json(item)),
-                item,
-            )
-            if outcome is not None:
-                return outcome
-            await _backoff()
-        raise ServiceError("CONFLICT", "the portfolio kept changing; try again")
+    async def _upsert_once(self, kind: Kind, raw: Mapping[str, Any], actor: Actor,
+                           dry_run: bool, justification: str | None) -> ChangeOutcome | None:
+        before = await self.snapshot()
+        data = dict(raw)
+        existing = before.get(str(data.get("id")))
+        if kind is Kind.EPIC:
+            data = self._approval(data, existing, actor)
+        item = validate_item(kind, data, scale=self.policy.wsjf_scale, existing=_kinds(before))
+        if isinstance(item, list):
+            return ChangeOutcome(applied=False, errors=item)
+        doc = ParsedDocument()
+        doc.items[kind].append(item)
+        after = before.copy()
+        after.put(item)
+        operation = "upsertEpic" if kind is Kind.EPIC else "upsertFeature"
+        return await self._enforced(
+            before, after, doc, actor, dry_run, justification,
+            AuditRecord(operation=operation, actor=actor.id, item_id=item.id,
+                        before=_item_json(existing), after=_item_json(item)),
+            item,
+        )
 
     def _approval(self, data: dict[str, Any], existing: Item | None,
                   actor: Actor) -> dict[str, Any]:
@@ -217,30 +224,25 @@ class PortfolioService:
                              dry_run: bool = False,
                              justification: str | None = None) -> ChangeOutcome:
         _check_override(actor, justification)
-        async with self._write_lock:
-            return await self._add_dependency(from_id, to_id, actor, dry_run, justification)
+        return await self._until_written(
+            lambda: self._add_dependency_once(from_id, to_id, actor, dry_run, justification))
 
-    async def _add_dependency(self, from_id: str, to_id: str, actor: Actor, dry_run: bool,
-                              justification: str | None) -> ChangeOutcome:
-        for _ in range(WRITE_ATTEMPTS):
-            before = await self.snapshot()
-            errors = _dependency_errors(before, from_id, to_id)
-            if errors:
-                return ChangeOutcome(applied=False, errors=errors)
-            doc = ParsedDocument()
-            doc.dependencies.append(Dependency.model_validate({"from": from_id, "to": to_id}))
-            after = before.copy()
-            after.dependencies.add((from_id, to_id))
-            outcome = await self._enforced(
-                before, after, doc, actor, dry_run, justification,
-                AuditRecord(operation="addDependency", actor=actor.id, item_id=from_id,
-                            after={"from": from_id, "to": to_id}),
-                before.features[from_id],
-            )
-            if outcome is not None:
-                return outcome
-            await _backoff()
-        raise ServiceError("CONFLICT", "the portfolio kept changing; try again")
+    async def _add_dependency_once(self, from_id: str, to_id: str, actor: Actor, dry_run: bool,
+                                   justification: str | None) -> ChangeOutcome | None:
+        before = await self.snapshot()
+        errors = _dependency_errors(before, from_id, to_id)
+        if errors:
+            return ChangeOutcome(applied=False, errors=errors)
+        doc = ParsedDocument()
+        doc.dependencies.append(Dependency.model_validate({"from": from_id, "to": to_id}))
+        after = before.copy()
+        after.dependencies.add((from_id, to_id))
+        return await self._enforced(
+            before, after, doc, actor, dry_run, justification,
+            AuditRecord(operation="addDependency", actor=actor.id, item_id=from_id,
+                        after={"from": from_id, "to": to_id}),
+            before.features[from_id],
+        )
 
     async def _enforced(self, before: Portfolio, after: Portfolio, doc: ParsedDocument,
                         actor: Actor, dry_run: bool, justification: str | None,
@@ -258,65 +260,54 @@ class PortfolioService:
         version = await self.store.apply_document(doc, before.version, audit)
         if version is None:
             return None
-        after.version = version
-        self.store.remember(after)
+        self._adopt(after, version)
         self._evaluated = (version, found)  # the next change's `before`, already evaluated
         return ChangeOutcome(applied=True, item=item, violations=new)
 
     # --- unenforced changes ----------------------------------------------------
 
     async def remove_dependency(self, from_id: str, to_id: str, actor: Actor) -> ChangeOutcome:
-        async with self._write_lock:
-            return await self._remove_dependency(from_id, to_id, actor)
+        return await self._until_written(
+            lambda: self._remove_dependency_once(from_id, to_id, actor))
 
-    async def _remove_dependency(self, from_id: str, to_id: str,
-                                 actor: Actor) -> ChangeOutcome:
-        for _ in range(WRITE_ATTEMPTS):
-            before = await self.snapshot()
-            if (from_id, to_id) not in before.dependencies:
-                return ChangeOutcome(applied=False, errors=[InputError(
-                    "to", f"'{from_id}' does not depend on '{to_id}'", Code.NOT_FOUND)])
-            audit = AuditRecord(operation="removeDependency", actor=actor.id, item_id=from_id,
-                                before={"from": from_id, "to": to_id})
-            version = await self.store.remove_dependency(from_id, to_id, before.version, audit)
-            if version is None:
-                await _backoff()
-                continue
-            after = before.copy()
-            after.dependencies.discard((from_id, to_id))
-            after.version = version
-            self.store.remember(after)
-            return ChangeOutcome(applied=True, item=before.features.get(from_id))
-        raise ServiceError("CONFLICT", "the portfolio kept changing; try again")
+    async def _remove_dependency_once(self, from_id: str, to_id: str,
+                                      actor: Actor) -> ChangeOutcome | None:
+        before = await self.snapshot()
+        if (from_id, to_id) not in before.dependencies:
+            return ChangeOutcome(applied=False, errors=[InputError(
+                "to", f"'{from_id}' does not depend on '{to_id}'", Code.NOT_FOUND)])
+        audit = AuditRecord(operation="removeDependency", actor=actor.id, item_id=from_id,
+                            before={"from": from_id, "to": to_id})
+        version = await self.store.remove_dependency(from_id, to_id, before.version, audit)
+        if version is None:
+            return None
+        after = before.copy()
+        after.dependencies.discard((from_id, to_id))
+        self._adopt(after, version)
+        return ChangeOutcome(applied=True, item=before.features.get(from_id))
 
     async def delete_item(self, item_id: str, actor: Actor) -> ChangeOutcome:
         """Remove an item and its links; features of a deleted parent keep existing."""
-        async with self._write_lock:
-            return await self._delete_item(item_id, actor)
+        return await self._until_written(lambda: self._delete_item_once(item_id, actor))
 
-    async def _delete_item(self, item_id: str, actor: Actor) -> ChangeOutcome:
-        for _ in range(WRITE_ATTEMPTS):
-            before = await self.snapshot()
-            item = before.get(item_id)
-            if item is None:
-                return ChangeOutcome(applied=False, errors=[InputError(
-                    "id", f"no portfolio item with id '{item_id}'", Code.NOT_FOUND)])
-            users = _key_results_of(before, item_id)
-            if users:
-                return ChangeOutcome(applied=False, item=item, errors=[InputError(
-                    "id", f"objective '{item_id}' still has key results: {', '.join(users)}",
-                    Code.IN_USE)])
-            audit = AuditRecord(operation="deleteItem", actor=actor.id, item_id=item_id,
-                                before=_item_json(item))
-            version = await self.store.delete_item(item_id, before.version, audit)
-            if version is None:
-                await _backoff()
-                continue
-            after = _without(before, item)
-            after.version = version
-            self.store.remember(after)
-            return ChangeOutcome(applied=True, item=item)
-        raise ServiceError("CONFLICT", "the portfolio kept changing; try again")
+    async def _delete_item_once(self, item_id: str, actor: Actor) -> ChangeOutcome | None:
+        before = await self.snapshot()
+        item = before.get(item_id)
+        if item is None:
+            return ChangeOutcome(applied=False, errors=[InputError(
+                "id", f"no portfolio item with id '{item_id}'", Code.NOT_FOUND)])
+        users = _key_results_of(before, item_id)
+        if users:
+            return ChangeOutcome(applied=False, item=item, errors=[InputError(
+                "id", f"objective '{item_id}' still has key results: {', '.join(users)}",
+                Code.IN_USE)])
+        audit = AuditRecord(operation="deleteItem", actor=actor.id, item_id=item_id,
+                            before=_item_json(item))
+        version = await self.store.delete_item(item_id, before.version, audit)
+        if version is None:
+            return None
+        self._adopt(_without(before, item), version)
+        return ChangeOutcome(applied=True, item=item)
 
 
 def _kinds(portfolio: Portfolio) -> dict[str, Kind]:
