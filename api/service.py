@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
+from graph.changes import DeleteItem, PutDocument, RemoveDependency, apply
 from graph.document import (
     Code,
     InputError,
@@ -22,13 +23,11 @@ from graph.document import (
     validate_item,
 )
 from graph.model import (
-    Dependency,
     Epic,
     Item,
     Kind,
     Portfolio,
     Severity,
-    kind_of,
 )
 from graph.store import Actor, AuditRecord, Store
 from rules.evaluate import blocking, evaluate, introduced
@@ -139,22 +138,21 @@ class PortfolioService:
 
     async def _import_once(self, raw: Any, actor: Actor) -> ImportOutcome | None:
         before = await self.snapshot()
-        parsed = validate_document(raw, scale=self.policy.wsjf_scale, existing=_kinds(before))
+        parsed = validate_document(raw, scale=self.policy.wsjf_scale, existing=before.kinds())
         if not isinstance(parsed, ParsedDocument):
             return ImportOutcome(applied=False, errors=parsed)
-        after = before.copy()
+        change = parsed.change()
+        after = apply(before, change)
         created: list[str] = []
         updated: list[str] = []
-        for item in parsed.all_items():
+        for item in change.items:
             (updated if before.get(item.id) is not None else created).append(item.id)
-            after.put(item)
-        after.dependencies.update((d.from_id, d.to_id) for d in parsed.dependencies)
         audit = AuditRecord(
             operation="importPortfolio", actor=actor.id,
             after={"created": created, "updated": updated},
             item_ids=tuple(created + updated),
         )
-        version = await self.store.apply_document(parsed, before.version, audit)
+        version = await self.store.write(change, before.version, audit)
         if version is None:
             return None
         self._adopt(after, version)
@@ -195,16 +193,13 @@ class PortfolioService:
         existing = before.get(str(data.get("id")))
         if kind is Kind.EPIC:
             data = self._approval(data, existing, actor)
-        item = validate_item(kind, data, scale=self.policy.wsjf_scale, existing=_kinds(before))
+        item = validate_item(kind, data, scale=self.policy.wsjf_scale, existing=before.kinds())
         if isinstance(item, list):
             return ChangeOutcome(applied=False, errors=item)
-        doc = ParsedDocument()
-        doc.items[kind].append(item)
-        after = before.copy()
-        after.put(item)
+        change = PutDocument(items=(item,))
         operation = "upsertEpic" if kind is Kind.EPIC else "upsertFeature"
         return await self._enforced(
-            before, after, doc, actor, dry_run, justification,
+            before, change, actor, dry_run, justification,
             AuditRecord(operation=operation, actor=actor.id, item_id=item.id,
                         before=_item_json(existing), after=_item_json(item)),
             item,
@@ -233,21 +228,18 @@ class PortfolioService:
         errors = _dependency_errors(before, from_id, to_id)
         if errors:
             return ChangeOutcome(applied=False, errors=errors)
-        doc = ParsedDocument()
-        doc.dependencies.append(Dependency.model_validate({"from": from_id, "to": to_id}))
-        after = before.copy()
-        after.dependencies.add((from_id, to_id))
         return await self._enforced(
-            before, after, doc, actor, dry_run, justification,
+            before, PutDocument(dependencies=((from_id, to_id),)), actor, dry_run, justification,
             AuditRecord(operation="addDependency", actor=actor.id, item_id=from_id,
                         after={"from": from_id, "to": to_id}),
             before.features[from_id],
         )
 
-    async def _enforced(self, before: Portfolio, after: Portfolio, doc: ParsedDocument,
+    async def _enforced(self, before: Portfolio, change: PutDocument,
                         actor: Actor, dry_run: bool, justification: str | None,
                         audit: AuditRecord, item: Item) -> ChangeOutcome | None:
         """Check what the change introduces, then write it; None when the version moved."""
+        after = apply(before, change)
         found = evaluate(after, self.policy)
         new = introduced(self._evaluate(before), found)
         blocked = blocking(new)
@@ -257,7 +249,7 @@ class PortfolioService:
             return ChangeOutcome(applied=False, item=item, violations=new)
         if blocked:
             audit = replace(audit, justification=justification)
-        version = await self.store.apply_document(doc, before.version, audit)
+        version = await self.store.write(change, before.version, audit)
         if version is None:
             return None
         self._adopt(after, version)
@@ -278,12 +270,11 @@ class PortfolioService:
                 "to", f"'{from_id}' does not depend on '{to_id}'", Code.NOT_FOUND)])
         audit = AuditRecord(operation="removeDependency", actor=actor.id, item_id=from_id,
                             before={"from": from_id, "to": to_id})
-        version = await self.store.remove_dependency(from_id, to_id, before.version, audit)
+        change = RemoveDependency(from_id, to_id)
+        version = await self.store.write(change, before.version, audit)
         if version is None:
             return None
-        after = before.copy()
-        after.dependencies.discard((from_id, to_id))
-        self._adopt(after, version)
+        self._adopt(apply(before, change), version)
         return ChangeOutcome(applied=True, item=before.features.get(from_id))
 
     async def delete_item(self, item_id: str, actor: Actor) -> ChangeOutcome:
@@ -303,18 +294,12 @@ class PortfolioService:
                 Code.IN_USE)])
         audit = AuditRecord(operation="deleteItem", actor=actor.id, item_id=item_id,
                             before=_item_json(item))
-        version = await self.store.delete_item(item_id, before.version, audit)
+        change = DeleteItem(item_id)
+        version = await self.store.write(change, before.version, audit)
         if version is None:
             return None
-        self._adopt(_without(before, item), version)
+        self._adopt(apply(before, change), version)
         return ChangeOutcome(applied=True, item=item)
-
-
-def _kinds(portfolio: Portfolio) -> dict[str, Kind]:
-    kinds: dict[str, Kind] = {}
-    for kind in Kind:
-        kinds.update(dict.fromkeys(portfolio.collection(kind), kind))
-    return kinds
 
 
 def _check_override(actor: Actor, justification: str | None) -> None:
@@ -339,44 +324,6 @@ def _key_results_of(portfolio: Portfolio, item_id: str) -> list[str]:
     if item_id not in portfolio.objectives:
         return []
     return sorted(k.id for k in portfolio.key_results.values() if k.objective == item_id)
-
-
-def _without(portfolio: Portfolio, item: Item) -> Portfolio:
-    """The snapshot after deleting `item`: links to it are dropped from other items."""
-    after = portfolio.copy()
-    kind = kind_of(item)
-    del after.collection(kind)[item.id]
-    gone = item.id
-    if kind is Kind.FEATURE:
-        after.dependencies = {d for d in after.dependencies if gone not in d}
-    for fid, feature in list(after.features.items()):
-        if gone in (feature.epic, feature.team, feature.pi):
-            after.features[fid] = feature.model_copy(update={
-                "epic": None if feature.epic == gone else feature.epic,
-                "team": None if feature.team == gone else feature.team,
-                "pi": None if feature.pi == gone else feature.pi,
-            })
-    for eid, epic in list(after.epics.items()):
-        if gone in (epic.value_stream, *epic.themes, *epic.key_results):
-            after.epics[eid] = epic.model_copy(update={
-                "value_stream": None if epic.value_stream == gone else epic.value_stream,
-                "themes": tuple(t for t in epic.themes if t != gone),
-                "key_results": tuple(k for k in epic.key_results if k != gone),
-            })
-    for tid, team in list(after.teams.items()):
-        if gone == team.art or gone in team.capacity:
-            after.teams[tid] = team.model_copy(update={
-                "art": None if team.art == gone else team.art,
-                "capacity": {p: c for p, c in team.capacity.items() if p != gone},
-            })
-    for aid, art in list(after.arts.items()):
-        if art.value_stream == gone:
-            after.arts[aid] = art.model_copy(update={"value_stream": None})
-    for oid, objective in list(after.objectives.items()):
-        if gone in objective.themes:
-            after.objectives[oid] = objective.model_copy(
-                update={"themes": tuple(t for t in objective.themes if t != gone)})
-    return after
 
 
 async def _backoff() -> None:

@@ -3,7 +3,7 @@
     python -m bench.run [--scales 500,5000] [--large] [--repeat 30] [--out FILE.json]
 
 For each scale: a seeded synthetic portfolio, a fresh embedded engine in a temp
-dir, the import through PortfolioService (and Store.apply_document alone), then
+dir, the import through PortfolioService (and Store.write alone), then
 the API as a real `serve` subprocess on 127.0.0.1 (reusing that engine, as a
 CLI process would) measured over HTTP against the same reads done directly
 (engine statements, or the rules on the cached snapshot where the API computes
@@ -83,7 +83,7 @@ async def bench_import(doc: dict[str, Any], root: Path, repeats: int) -> tuple[A
             remove(root / f"import{n - 1}")
         service = await open_service(root / f"import{n}")
         store = service.store
-        plain_apply = store.apply_document
+        plain_apply = store.write
 
         async def timed_apply(*args: Any, _apply: Any = plain_apply) -> Any:
             began = time.perf_counter()
@@ -92,15 +92,15 @@ async def bench_import(doc: dict[str, Any], root: Path, repeats: int) -> tuple[A
             finally:
                 applies.append((time.perf_counter() - began) * 1000)
 
-        store.apply_document = timed_apply
+        store.write = timed_apply
         began = time.perf_counter()
         outcome = await service.import_document(doc, ACTOR)
         totals.append((time.perf_counter() - began) * 1000)
-        del store.apply_document
+        del store.write
         if not outcome.applied:
             raise RuntimeError(f"import refused: {outcome.errors[:3]}")
     return service, {"import (PortfolioService.import_document)": {"direct": stats(totals)},
-                     "import: Store.apply_document alone": {"direct": stats(applies)}}
+                     "import: Store.write alone": {"direct": stats(applies)}}
 
 
 def picks(doc: dict[str, Any]) -> dict[str, Any]:

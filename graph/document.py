@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from graph.changes import PutDocument
 from graph.model import (
     DEFAULT_WSJF_SCALE,
     DOCUMENT_KEYS,
@@ -73,8 +74,10 @@ class ParsedDocument:
         for kind in Kind:
             yield from self.items[kind]
 
-    def ids(self) -> list[str]:
-        return [item.id for item in self.all_items()]
+    def change(self) -> PutDocument:
+        """The document as the change the store writes."""
+        return PutDocument(tuple(self.all_items()),
+                           tuple((d.from_id, d.to_id) for d in self.dependencies))
 
     def count(self) -> int:
         return sum(len(v) for v in self.items.values())

@@ -100,6 +100,103 @@ class Kind(StrEnum):
     FEATURE = "Feature"
 
 
+class Rel(StrEnum):
+    """Relationship types: the graph spelling of every link (see LINKS) and of dependencies."""
+
+    SUPPORTS = "SUPPORTS"  # (:Objective)-[:SUPPORTS]->(:StrategicTheme)
+    MEASURES = "MEASURES"  # (:KeyResult)-[:MEASURES]->(:Objective)
+    IN_VALUE_STREAM = "IN_VALUE_STREAM"  # (:ReleaseTrain|:Epic)-[:IN_VALUE_STREAM]->(:ValueStream)
+    ON_TRAIN = "ON_TRAIN"  # (:Team)-[:ON_TRAIN]->(:ReleaseTrain)
+    HAS_CAPACITY = "HAS_CAPACITY"  # (:Team)-[:HAS_CAPACITY {points}]->(:ProgramIncrement)
+    ALIGNS_TO = "ALIGNS_TO"  # (:Epic)-[:ALIGNS_TO]->(:StrategicTheme)
+    CONTRIBUTES_TO = "CONTRIBUTES_TO"  # (:Epic)-[:CONTRIBUTES_TO]->(:KeyResult)
+    PART_OF = "PART_OF"  # (:Feature)-[:PART_OF]->(:Epic)
+    ASSIGNED_TO = "ASSIGNED_TO"  # (:Feature)-[:ASSIGNED_TO]->(:Team)
+    PLANNED_IN = "PLANNED_IN"  # (:Feature)-[:PLANNED_IN]->(:ProgramIncrement)
+    DEPENDS_ON = "DEPENDS_ON"  # (:Feature)-[:DEPENDS_ON]->(:Feature): target delivered first
+
+
+class Arity(StrEnum):
+    """How a link field holds its target ids."""
+
+    ONE = "one"  # `str | None` (or `str` when required)
+    MANY = "many"  # a tuple of ids
+    WEIGHTED = "weighted"  # a dict id -> amount, the amount stored on the relationship
+
+
+@dataclass(frozen=True, slots=True)
+class LinkField:
+    """A field of an item that names other items: stored as relationships, not properties.
+
+    `(item of kind)-[rel]->(item of target)`; `field` is the Python attribute, `alias`
+    the document / graph spelling. A required link cannot be cut by deleting its target.
+    """
+
+    kind: Kind
+    field: str
+    alias: str
+    target: Kind
+    rel: Rel
+    arity: Arity
+    required: bool = False
+
+    def ids(self, item: Any) -> tuple[str, ...]:
+        """The target ids this field of `item` names, in field order."""
+        value = getattr(item, self.field)
+        if value is None:
+            return ()
+        if self.arity is Arity.ONE:
+            return (value,)
+        return tuple(value)
+
+    def cut(self, item: Any, gone: str) -> Any:
+        """`item` without its link to `gone` (the same object when it has none)."""
+        value = getattr(item, self.field)
+        if self.arity is Arity.ONE:
+            new: Any = None if value == gone else value
+        elif self.arity is Arity.MANY:
+            new = tuple(x for x in value if x != gone)
+        else:
+            new = {k: v for k, v in value.items() if k != gone}
+        if new == value:
+            return item
+        if self.required:
+            raise ValueError(f"{self.kind.value} {item.id} needs its {self.alias} {gone}")
+        return item.model_copy(update={self.field: new})
+
+
+def _link(kind: Kind, field: str, target: Kind, rel: Rel, arity: Arity,
+          required: bool = False) -> LinkField:
+    return LinkField(kind, field, to_camel(field), target, rel, arity, required)
+
+
+# Every link between portfolio items, in one place: rows, reference checks, write and
+# read statements, nested lists and the delete cascade are all derived from this table.
+LINKS: tuple[LinkField, ...] = (
+    _link(Kind.OBJECTIVE, "themes", Kind.THEME, Rel.SUPPORTS, Arity.MANY),
+    _link(Kind.KEY_RESULT, "objective", Kind.OBJECTIVE, Rel.MEASURES, Arity.ONE, required=True),
+    _link(Kind.ART, "value_stream", Kind.VALUE_STREAM, Rel.IN_VALUE_STREAM, Arity.ONE),
+    _link(Kind.TEAM, "art", Kind.ART, Rel.ON_TRAIN, Arity.ONE),
+    _link(Kind.TEAM, "capacity", Kind.PI, Rel.HAS_CAPACITY, Arity.WEIGHTED),
+    _link(Kind.EPIC, "value_stream", Kind.VALUE_STREAM, Rel.IN_VALUE_STREAM, Arity.ONE),
+    _link(Kind.EPIC, "themes", Kind.THEME, Rel.ALIGNS_TO, Arity.MANY),
+    _link(Kind.EPIC, "key_results", Kind.KEY_RESULT, Rel.CONTRIBUTES_TO, Arity.MANY),
+    _link(Kind.FEATURE, "epic", Kind.EPIC, Rel.PART_OF, Arity.ONE),
+    _link(Kind.FEATURE, "team", Kind.TEAM, Rel.ASSIGNED_TO, Arity.ONE),
+    _link(Kind.FEATURE, "pi", Kind.PI, Rel.PLANNED_IN, Arity.ONE),
+)
+
+
+def links_of(kind: Kind) -> tuple[LinkField, ...]:
+    """The link fields items of `kind` hold."""
+    return tuple(link for link in LINKS if link.kind is kind)
+
+
+def links_to(kind: Kind) -> tuple[LinkField, ...]:
+    """The link fields that can name an item of `kind`."""
+    return tuple(link for link in LINKS if link.target is kind)
+
+
 ItemId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Amount = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -320,6 +417,35 @@ class Portfolio:
 
     def put(self, item: Item) -> None:
         self.collection(kind_of(item))[item.id] = item
+
+    def kinds(self) -> dict[str, Kind]:
+        """The kind of every item id."""
+        kinds: dict[str, Kind] = {}
+        for kind in Kind:
+            kinds.update(dict.fromkeys(self.collection(kind), kind))
+        return kinds
+
+    def without(self, item_id: str) -> Portfolio:
+        """A copy after deleting `item_id` the way the store does: the item, every link to
+        it (derived from LINKS) and, for a feature, its dependencies. Unknown id: a copy.
+
+        A required link to the item (a key result's objective) raises ValueError: the
+        caller refuses such a delete first.
+        """
+        after = self.copy()
+        kind = after.kind_of_id(item_id)
+        if kind is None:
+            return after
+        del after.collection(kind)[item_id]
+        for link in links_to(kind):
+            items = after.collection(link.kind)
+            for other_id, other in list(items.items()):
+                cut = link.cut(other, item_id)
+                if cut is not other:
+                    items[other_id] = cut
+        if kind is Kind.FEATURE:
+            after.dependencies = {d for d in after.dependencies if item_id not in d}
+        return after
 
     def copy(self) -> Portfolio:
         """A shallow copy whose collections can be changed independently (items are frozen)."""

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency
 from graph.cypher import statements as q
 from graph.cypher.statements import Link
-from graph.document import ParsedDocument
 from graph.engines.base import Engine, Row
-from graph.model import DOCUMENT_KEYS, Item, Kind, Portfolio
+from graph.model import DOCUMENT_KEYS, Item, Kind, Portfolio, kind_of
 from graph.rows import from_row, to_write_row
 
 MAX_LIST = 100_000  # bound on any unpaged list a read returns
@@ -259,24 +259,25 @@ class Store:
 
     # --- guarded writes ---------------------------------------------------
 
-    async def apply_document(self, doc: ParsedDocument, expected_version: int,
-                             audit: AuditRecord) -> int | None:
-        """Replace the document's items and add its dependencies; the new version or None."""
-        params: dict[str, Any] = {
-            key: [to_write_row(item, kind) for item in doc.items[kind]]
-            for kind, key in DOCUMENT_KEYS.items()
-        }
-        params["dependencies"] = [{"from": d.from_id, "to": d.to_id} for d in doc.dependencies]
-        return await self._guarded(q.APPLY_DOCUMENT, params, expected_version, audit)
-
-    async def remove_dependency(self, from_id: str, to_id: str, expected_version: int,
-                                audit: AuditRecord) -> int | None:
-        return await self._guarded(q.REMOVE_DEPENDENCY, {"from": from_id, "to": to_id},
-                                   expected_version, audit)
-
-    async def delete_item(self, item_id: str, expected_version: int,
-                          audit: AuditRecord) -> int | None:
-        return await self._guarded(q.DELETE_ITEM, {"id": item_id}, expected_version, audit)
+    async def write(self, change: Change, expected_version: int,
+                    audit: AuditRecord) -> int | None:
+        """Write one change in one statement if the version is still `expected_version`;
+        the new version, or None (nothing written) when another writer moved it."""
+        if isinstance(change, PutDocument):
+            params: dict[str, Any] = {key: [] for key in DOCUMENT_KEYS.values()}
+            for item in change.items:
+                kind = kind_of(item)
+                params[DOCUMENT_KEYS[kind]].append(to_write_row(item, kind))
+            params["dependencies"] = [{"from": a, "to": b} for a, b in change.dependencies]
+            return await self._guarded(q.APPLY_DOCUMENT, params, expected_version, audit)
+        if isinstance(change, RemoveDependency):
+            return await self._guarded(q.REMOVE_DEPENDENCY,
+                                       {"from": change.from_id, "to": change.to_id},
+                                       expected_version, audit)
+        if isinstance(change, DeleteItem):
+            return await self._guarded(q.DELETE_ITEM, {"id": change.item_id},
+                                       expected_version, audit)
+        raise TypeError(f"not a change: {change!r}")
 
     async def _guarded(self, statement: str, params: dict[str, Any], expected_version: int,
                        audit: AuditRecord) -> int | None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from graph.model import Kind
+from graph.model import Kind, Rel
+
+__all__ = ["Label", "Rel", "kind_label"]  # Rel lives with the link table in the model
 
 
 class Label(StrEnum):
@@ -24,20 +26,6 @@ class Label(StrEnum):
     FEATURE = Kind.FEATURE.value
     AUDIT = "AuditEntry"
     META = "PortfolioMeta"  # one node: the portfolio version every change checks and bumps
-
-
-class Rel(StrEnum):
-    SUPPORTS = "SUPPORTS"  # (:Objective)-[:SUPPORTS]->(:StrategicTheme)
-    MEASURES = "MEASURES"  # (:KeyResult)-[:MEASURES]->(:Objective)
-    IN_VALUE_STREAM = "IN_VALUE_STREAM"  # (:ReleaseTrain|:Epic)-[:IN_VALUE_STREAM]->(:ValueStream)
-    ON_TRAIN = "ON_TRAIN"  # (:Team)-[:ON_TRAIN]->(:ReleaseTrain)
-    HAS_CAPACITY = "HAS_CAPACITY"  # (:Team)-[:HAS_CAPACITY {points}]->(:ProgramIncrement)
-    ALIGNS_TO = "ALIGNS_TO"  # (:Epic)-[:ALIGNS_TO]->(:StrategicTheme)
-    CONTRIBUTES_TO = "CONTRIBUTES_TO"  # (:Epic)-[:CONTRIBUTES_TO]->(:KeyResult)
-    PART_OF = "PART_OF"  # (:Feature)-[:PART_OF]->(:Epic)
-    ASSIGNED_TO = "ASSIGNED_TO"  # (:Feature)-[:ASSIGNED_TO]->(:Team)
-    PLANNED_IN = "PLANNED_IN"  # (:Feature)-[:PLANNED_IN]->(:ProgramIncrement)
-    DEPENDS_ON = "DEPENDS_ON"  # (:Feature)-[:DEPENDS_ON]->(:Feature): target delivered first
 
 
 def kind_label(kind: Kind) -> Label:

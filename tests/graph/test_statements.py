@@ -45,7 +45,7 @@ async def test_statement_runs_on_falkordb(falkordb: Engine, name: str) -> None:
     store = Store(falkordb)
     parsed = validate_document(example())
     assert isinstance(parsed, ParsedDocument)
-    assert await store.apply_document(parsed, 0, AuditRecord("importPortfolio", "t")) == 1
+    assert await store.write(parsed.change(), 0, AuditRecord("importPortfolio", "t")) == 1
     statement = q.all_statements()[name]
     params = params_for(statement, await store.version())
     run = falkordb.write if WRITES.search(statement) else falkordb.read

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from graph.changes import DeleteItem, apply
 from graph.cypher.statements import Link
 from graph.document import ParsedDocument, validate_document
 from graph.engines.base import Engine
@@ -21,8 +22,8 @@ from tests.helpers import content_hash, example
 async def load(store: Store, raw: dict[str, Any]) -> int | None:
     parsed = validate_document(raw, existing=await store.all_kinds())
     assert isinstance(parsed, ParsedDocument), parsed
-    return await store.apply_document(parsed, await store.version(),
-                                      AuditRecord("importPortfolio", "test"))
+    return await store.write(parsed.change(), await store.version(),
+                             AuditRecord("importPortfolio", "test"))
 
 
 def normalised(raw: dict[str, Any]) -> dict[Kind, dict[str, Any]]:
@@ -89,8 +90,8 @@ async def test_stale_version_writes_nothing(store: Store) -> None:
     parsed = validate_document({"themes": [{"id": "TH-NEW", "name": "New"}]})
     assert isinstance(parsed, ParsedDocument)
     version = await store.version()
-    assert await store.apply_document(parsed, version - 1, AuditRecord("x", "t")) is None
-    assert await store.delete_item("F-INTENTS", version + 5, AuditRecord("x", "t")) is None
+    assert await store.write(parsed.change(), version - 1, AuditRecord("x", "t")) is None
+    assert await store.write(DeleteItem("F-INTENTS"), version + 5, AuditRecord("x", "t")) is None
     assert await content_hash(store.engine) == digest
 
 
@@ -98,7 +99,7 @@ async def test_write_and_audit_entry_land_together(store: Store) -> None:
     await load(store, example())
     version = await store.version()
     record = AuditRecord("deleteItem", "alice", item_id="F-INTENTS", before={"id": "F-INTENTS"})
-    assert await store.delete_item("F-INTENTS", version, record) == version + 1
+    assert await store.write(DeleteItem("F-INTENTS"), version, record) == version + 1
     [entry, *_] = await store.audit_log()
     assert (entry.id, entry.seq, entry.actor, entry.operation, entry.item_id) == (
         record.id, version + 1, "alice", "deleteItem", "F-INTENTS")
@@ -109,7 +110,7 @@ async def test_write_and_audit_entry_land_together(store: Store) -> None:
 
 async def test_delete_pi_removes_capacities_and_keeps_features(store: Store) -> None:
     await load(store, example())
-    await store.delete_item("PI-26-1", await store.version(), AuditRecord("deleteItem", "t"))
+    await store.write(DeleteItem("PI-26-1"), await store.version(), AuditRecord("deleteItem", "t"))
     snapshot = await store.snapshot()
     assert all("PI-26-1" not in team.capacity for team in snapshot.teams.values())
     assert snapshot.features["F-INTENTS"].pi is None
@@ -204,3 +205,19 @@ async def test_replace_clears_left_out_fields_and_keeps_given_ones(store: Store)
     assert row["p"] == minimal
     [epic] = await store.items(Kind.EPIC, ["E-CHATBOT"])
     assert epic is not None and epic.approved and epic.wsjf is None and epic.themes == ()
+
+
+@pytest.mark.parametrize("item_id", ["F-INTENTS", "PI-26-1", "E-CHATBOT", "T-KESTREL", "TH-DIGITAL",
+                                     "VS-RETAIL", "ART-CHANNELS", "KR-AVAILABILITY"])
+async def test_delete_in_memory_matches_the_store(store: Store, item_id: str) -> None:
+    """Portfolio.without (what the service checks and history replays) leaves the portfolio
+    exactly as the store's DETACH DELETE does, for an item of each kind."""
+    await load(store, example())
+    before = await store.snapshot()
+    assert before.get(item_id) is not None, f"{item_id} is not in the example portfolio"
+    await store.write(DeleteItem(item_id), before.version, AuditRecord("deleteItem", "t"))
+    stored = await store.snapshot()
+    expected = apply(before, DeleteItem(item_id))
+    for kind in Kind:
+        assert stored.collection(kind) == expected.collection(kind), kind
+    assert stored.dependencies == expected.dependencies
