@@ -20,10 +20,12 @@ from graph.model import (
     DOCUMENT_KEYS,
     ID_RE,
     MODEL_OF_KIND,
+    Arity,
     Dependency,
     Item,
     Kind,
     ProgramIncrement,
+    links_of,
     unstorable_paths,
 )
 
@@ -297,33 +299,25 @@ class _Validator:
             self._resolve(_join(path, "to"), dep.to_id, Kind.FEATURE)
 
 
-# The link fields of each kind: (field, expected kind, is a list).
-_LINKS: dict[Kind, tuple[tuple[str, Kind, bool], ...]] = {
-    Kind.OBJECTIVE: (("themes", Kind.THEME, True),),
-    Kind.KEY_RESULT: (("objective", Kind.OBJECTIVE, False),),
-    Kind.ART: (("valueStream", Kind.VALUE_STREAM, False),),
-    Kind.TEAM: (("art", Kind.ART, False),),
-    Kind.EPIC: (("valueStream", Kind.VALUE_STREAM, False), ("themes", Kind.THEME, True),
-                ("keyResults", Kind.KEY_RESULT, True)),
-    Kind.FEATURE: (("epic", Kind.EPIC, False), ("team", Kind.TEAM, False),
-                   ("pi", Kind.PI, False)),
-}
-
-
 def _raw_references(kind: Kind, entry: dict[str, Any]) -> Iterable[tuple[str, str, Kind]]:
-    """References in a raw entry, also when other fields of it are invalid (strings only)."""
-    for name, want, many in _LINKS.get(kind, ()):
-        value = entry.get(name)
-        if many and isinstance(value, list):
-            for i, ref in enumerate(value):
-                if isinstance(ref, str):
-                    yield f"{name}.{i}", ref, want
-        elif not many and isinstance(value, str):
-            yield name, value, want
-    capacity = entry.get("capacity")
-    if kind is Kind.TEAM and isinstance(capacity, dict):
-        for pi in capacity:
-            yield f"capacity.{pi}", str(pi), Kind.PI
+    """References in a raw entry, also when other fields of it are invalid (strings only).
+
+    Every link field of the kind (LINKS), in table order: an id (ONE), a list of ids
+    (MANY, each at `field.index`), or a map keyed by ids (WEIGHTED, at `field.id`).
+    """
+    for link in links_of(kind):
+        value = entry.get(link.alias)
+        if link.arity is Arity.ONE:
+            if isinstance(value, str):
+                yield link.alias, value, link.target
+        elif link.arity is Arity.MANY:
+            if isinstance(value, list):
+                for i, ref in enumerate(value):
+                    if isinstance(ref, str):
+                        yield f"{link.alias}.{i}", ref, link.target
+        elif isinstance(value, dict):
+            for ref in value:
+                yield f"{link.alias}.{ref}", str(ref), link.target
 
 
 def validate_document(

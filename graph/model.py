@@ -124,6 +124,10 @@ class Arity(StrEnum):
     WEIGHTED = "weighted"  # a dict id -> amount, the amount stored on the relationship
 
 
+# The relationship property a WEIGHTED link stores its amount in (a team's points per PI).
+LINK_AMOUNT = "points"
+
+
 @dataclass(frozen=True, slots=True)
 class LinkField:
     """A field of an item that names other items: stored as relationships, not properties.

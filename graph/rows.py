@@ -9,19 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.model import (
-    MODEL_OF_KIND,
-    Epic,
-    Feature,
-    Item,
-    KeyResult,
-    Kind,
-    Objective,
-    ProgramIncrement,
-    ReleaseTrain,
-    Team,
-    Wsjf,
-)
+from graph.model import LINK_AMOUNT, MODEL_OF_KIND, Arity, Item, Kind, Wsjf, links_of
 
 WSJF_PROPS = {
     "userBusinessValue": "wsjfUserBusinessValue",
@@ -30,14 +18,9 @@ WSJF_PROPS = {
     "jobSize": "wsjfJobSize",
 }
 
-# Fields of each kind that are links (relationships), not node properties.
+# Fields of each kind that are links (relationships), not node properties (from LINKS).
 LINK_FIELDS: dict[Kind, frozenset[str]] = {
-    Kind.OBJECTIVE: frozenset({"themes"}),
-    Kind.KEY_RESULT: frozenset({"objective"}),
-    Kind.ART: frozenset({"valueStream"}),
-    Kind.TEAM: frozenset({"art", "capacity"}),
-    Kind.EPIC: frozenset({"valueStream", "themes", "keyResults"}),
-    Kind.FEATURE: frozenset({"epic", "team", "pi"}),
+    kind: frozenset(link.alias for link in links_of(kind)) for kind in Kind
 }
 
 # Every property each kind may store, so a replace can clear the ones left out.
@@ -48,7 +31,7 @@ def _props_of(kind: Kind) -> tuple[str, ...]:
     if kind not in _PROPS:
         model = MODEL_OF_KIND[kind]
         names = [f.alias or n for n, f in model.model_fields.items()]
-        names = [n for n in names if n not in LINK_FIELDS.get(kind, frozenset())]
+        names = [n for n in names if n not in LINK_FIELDS[kind]]
         if "wsjf" in names:
             names.remove("wsjf")
             names.extend(WSJF_PROPS.values())
@@ -66,7 +49,7 @@ def to_props(item: Item, kind: Kind) -> dict[str, Any]:
     data = item.model_dump(by_alias=True, mode="json")
     props: dict[str, Any] = dict.fromkeys(_props_of(kind))
     for key, value in data.items():
-        if key in LINK_FIELDS.get(kind, frozenset()):
+        if key in LINK_FIELDS[kind]:
             continue
         if key == "wsjf":
             for field, prop in WSJF_PROPS.items():
@@ -77,41 +60,40 @@ def to_props(item: Item, kind: Kind) -> dict[str, Any]:
 
 
 def to_write_row(item: Item, kind: Kind) -> dict[str, Any]:
-    """The parameter row the import statement takes for one item: id, props and link ids."""
+    """The parameter row the import statement takes for one item: id, props and link ids.
+
+    Each link field goes under its alias as the write statement expects it (see
+    `APPLY_DOCUMENT`): an id or None (ONE), a list of ids (MANY), a list of
+    `{id, <LINK_AMOUNT>}` maps (WEIGHTED).
+    """
     row: dict[str, Any] = {"id": item.id, "props": to_props(item, kind)}
-    if isinstance(item, Objective):
-        row["themes"] = list(item.themes)
-    elif isinstance(item, KeyResult):
-        row["objective"] = item.objective
-    elif isinstance(item, ReleaseTrain):
-        row["valueStream"] = item.value_stream
-    elif isinstance(item, Team):
-        row["art"] = item.art
-        row["capacity"] = [{"pi": pi, "points": float(p)} for pi, p in item.capacity.items()]
-    elif isinstance(item, Epic):
-        row["valueStream"] = item.value_stream
-        row["themes"] = list(item.themes)
-        row["keyResults"] = list(item.key_results)
-    elif isinstance(item, Feature):
-        row["epic"] = item.epic
-        row["team"] = item.team
-        row["pi"] = item.pi
+    for link in links_of(kind):
+        value = getattr(item, link.field)
+        if link.arity is Arity.ONE:
+            row[link.alias] = value
+        elif link.arity is Arity.MANY:
+            row[link.alias] = list(value)
+        else:
+            row[link.alias] = [{"id": k, LINK_AMOUNT: float(v)} for k, v in value.items()]
     return row
 
 
 def from_row(kind: Kind, row: dict[str, Any]) -> Item:
-    """Rebuild a model item from a read statement's row (trusted: written by us)."""
+    """Rebuild a model item from a read statement's row (trusted: written by us).
+
+    The row holds each link field as the read projection returns it (see `projection`
+    in graph/cypher/statements.py); lists come back in no fixed order, so MANY links
+    are sorted by id.
+    """
     data = {k: v for k, v in row.items() if v is not None and k not in WSJF_PROPS.values()}
     if kind in (Kind.EPIC, Kind.FEATURE) and row.get("wsjfJobSize") is not None:
         data["wsjf"] = Wsjf.model_validate({f: row[p] for f, p in WSJF_PROPS.items()})
-    for name in ("themes", "keyResults"):
-        if name in data:
-            data[name] = sorted(data[name])
-    if kind is Kind.TEAM:
-        data["capacity"] = {c["pi"]: c["points"] for c in row.get("capacity") or []}
-    if kind is Kind.PI:
-        return ProgramIncrement.model_validate(data)
-    return MODEL_OF_KIND[kind].model_validate(data)  # type: ignore[return-value]
+    for link in links_of(kind):
+        if link.arity is Arity.MANY:
+            data[link.alias] = sorted(data.get(link.alias) or [])
+        elif link.arity is Arity.WEIGHTED:
+            data[link.alias] = {c["id"]: c[LINK_AMOUNT] for c in data.get(link.alias) or []}
+    return MODEL_OF_KIND[kind].model_validate(data)  # type: ignore[return-value]  # MODEL_OF_KIND maps each kind to its Item model
 
 
 def all_property_keys() -> set[str]:

@@ -14,11 +14,12 @@ computed against a stale version writes nothing (the caller re-checks).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 from typing import Final
 
-from graph.cypher.labels import Label, Rel
-from graph.model import Kind
+from graph.cypher.labels import Label, Rel, kind_label
+from graph.model import DOCUMENT_KEYS, LINK_AMOUNT, LINKS, Arity, Kind, LinkField
 from graph.rows import all_property_keys
 
 # --- the portfolio version and the write guard ------------------------------
@@ -45,88 +46,78 @@ RETURN m.version AS version
 
 # Replace items by id (properties and the links their fields define) and add
 # dependencies. Used by import and by the upserts (a one-item document).
-APPLY_DOCUMENT: Final = (
-    _GUARD
-    + f"""
-WITH m
-CALL {{ WITH m UNWIND $themes AS r
-  MERGE (n:{Label.ITEM}:{Label.THEME} {{id: r.id}}) SET n = r.props
-  RETURN count(*) AS themesWritten }}
-WITH m
-CALL {{ WITH m UNWIND $objectives AS r
-  MERGE (n:{Label.ITEM}:{Label.OBJECTIVE} {{id: r.id}}) SET n = r.props
-  WITH n, r OPTIONAL MATCH (n)-[old:{Rel.SUPPORTS}]->() DELETE old
-  WITH DISTINCT n, r
-  FOREACH (x IN r.themes | MERGE (t:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.SUPPORTS}]->(t))
-  RETURN count(*) AS objectivesWritten }}
-WITH m
-CALL {{ WITH m UNWIND $keyResults AS r
-  MERGE (n:{Label.ITEM}:{Label.KEY_RESULT} {{id: r.id}}) SET n = r.props
-  WITH n, r OPTIONAL MATCH (n)-[old:{Rel.MEASURES}]->() DELETE old
-  WITH DISTINCT n, r
-  MERGE (o:{Label.ITEM} {{id: r.objective}}) MERGE (n)-[:{Rel.MEASURES}]->(o)
-  RETURN count(*) AS keyResultsWritten }}
-WITH m
-CALL {{ WITH m UNWIND $valueStreams AS r
-  MERGE (n:{Label.ITEM}:{Label.VALUE_STREAM} {{id: r.id}}) SET n = r.props
-  RETURN count(*) AS valueStreamsWritten }}
-WITH m
-CALL {{ WITH m UNWIND $arts AS r
-  MERGE (n:{Label.ITEM}:{Label.ART} {{id: r.id}}) SET n = r.props
-  WITH n, r OPTIONAL MATCH (n)-[old:{Rel.IN_VALUE_STREAM}]->() DELETE old
-  WITH DISTINCT n, r
-  FOREACH (x IN CASE WHEN r.valueStream IS NULL THEN [] ELSE [r.valueStream] END |
-    MERGE (v:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.IN_VALUE_STREAM}]->(v))
-  RETURN count(*) AS artsWritten }}
-WITH m
-CALL {{ WITH m UNWIND $pis AS r
-  MERGE (n:{Label.ITEM}:{Label.PI} {{id: r.id}}) SET n = r.props
-  RETURN count(*) AS pisWritten }}
-WITH m
-CALL {{ WITH m UNWIND $teams AS r
-  MERGE (n:{Label.ITEM}:{Label.TEAM} {{id: r.id}}) SET n = r.props
-  WITH n, r OPTIONAL MATCH (n)-[old:{Rel.ON_TRAIN}|{Rel.HAS_CAPACITY}]->() DELETE old
-  WITH DISTINCT n, r
-  FOREACH (x IN CASE WHEN r.art IS NULL THEN [] ELSE [r.art] END |
-    MERGE (a:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.ON_TRAIN}]->(a))
-  FOREACH (c IN r.capacity |
-    MERGE (p:{Label.ITEM} {{id: c.pi}}) MERGE (n)-[k:{Rel.HAS_CAPACITY}]->(p)
-    SET k.points = c.points)
-  RETURN count(*) AS teamsWritten }}
-WITH m
-CALL {{ WITH m UNWIND $epics AS r
-  MERGE (n:{Label.ITEM}:{Label.EPIC} {{id: r.id}}) SET n = r.props
-  WITH n, r
-  OPTIONAL MATCH (n)-[old:{Rel.IN_VALUE_STREAM}|{Rel.ALIGNS_TO}|{Rel.CONTRIBUTES_TO}]->()
-  DELETE old
-  WITH DISTINCT n, r
-  FOREACH (x IN CASE WHEN r.valueStream IS NULL THEN [] ELSE [r.valueStream] END |
-    MERGE (v:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.IN_VALUE_STREAM}]->(v))
-  FOREACH (x IN r.themes | MERGE (t:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.ALIGNS_TO}]->(t))
-  FOREACH (x IN r.keyResults |
-    MERGE (k:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.CONTRIBUTES_TO}]->(k))
-  RETURN count(*) AS epicsWritten }}
-WITH m
-CALL {{ WITH m UNWIND $features AS r
-  MERGE (n:{Label.ITEM}:{Label.FEATURE} {{id: r.id}}) SET n = r.props
-  WITH n, r
-  OPTIONAL MATCH (n)-[old:{Rel.PART_OF}|{Rel.ASSIGNED_TO}|{Rel.PLANNED_IN}]->() DELETE old
-  WITH DISTINCT n, r
-  FOREACH (x IN CASE WHEN r.epic IS NULL THEN [] ELSE [r.epic] END |
-    MERGE (e:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.PART_OF}]->(e))
-  FOREACH (x IN CASE WHEN r.team IS NULL THEN [] ELSE [r.team] END |
-    MERGE (t:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.ASSIGNED_TO}]->(t))
-  FOREACH (x IN CASE WHEN r.pi IS NULL THEN [] ELSE [r.pi] END |
-    MERGE (p:{Label.ITEM} {{id: x}}) MERGE (n)-[:{Rel.PLANNED_IN}]->(p))
-  RETURN count(*) AS featuresWritten }}
-WITH m
+# One CALL block per kind, generated from LINKS (see `_write_block`).
+
+
+def write_order(links: Sequence[LinkField] = LINKS) -> tuple[Kind, ...]:
+    """Kinds in the order APPLY_DOCUMENT writes them: every link's target before its source.
+
+    A link MERGEs its target as a bare `:Item {id}`; were the target written after
+    that in the same statement, its `MERGE (n:Item:<Kind> {id})` would not match the
+    bare node and would break the unique `Item.id`. Kind order where links allow.
+    """
+    order: list[Kind] = []
+    while len(order) < len(Kind):
+        ready = [k for k in Kind if k not in order
+                 and all(link.target in order for link in links if link.kind is k)]
+        if not ready:
+            raise ValueError(f"links between {[k for k in Kind if k not in order]} form a cycle")
+        order.append(ready[0])
+    return tuple(order)
+
+
+def _link_write(link: LinkField) -> str:
+    """MERGE one link field's relationships from row `r` to node `n` (targets by id)."""
+    rel = link.rel
+    if link.arity is Arity.WEIGHTED:
+        return (f"  FOREACH (c IN r.{link.alias} |\n"
+                f"    MERGE (t:{Label.ITEM} {{id: c.id}}) MERGE (n)-[k:{rel}]->(t)\n"
+                f"    SET k.{LINK_AMOUNT} = c.{LINK_AMOUNT})\n")
+    if link.arity is Arity.MANY:
+        ids = f"r.{link.alias}"
+    elif link.required:
+        # Never null (the document requires it): a null here fails the statement.
+        return (f"  MERGE (t:{Label.ITEM} {{id: r.{link.alias}}}) "
+                f"MERGE (n)-[:{rel}]->(t)\n")
+    else:
+        ids = f"CASE WHEN r.{link.alias} IS NULL THEN [] ELSE [r.{link.alias}] END"
+    return (f"  FOREACH (x IN {ids} |\n"
+            f"    MERGE (t:{Label.ITEM} {{id: x}}) MERGE (n)-[:{rel}]->(t))\n")
+
+
+def _write_block(kind: Kind, links: Sequence[LinkField]) -> str:
+    """Replace the items of one kind listed in `$<document key>`: properties wholesale,
+    then the relationships of its link fields (old ones deleted, the row's merged)."""
+    key = DOCUMENT_KEYS[kind]
+    block = (f"WITH m\nCALL {{ WITH m UNWIND ${key} AS r\n"
+             f"  MERGE (n:{Label.ITEM}:{kind_label(kind)} {{id: r.id}}) SET n = r.props\n")
+    own = [link for link in links if link.kind is kind]
+    if own:
+        rels = "|".join(dict.fromkeys(link.rel.value for link in own))
+        # DISTINCT: one row per item again, however many old relationships it had.
+        block += (f"  WITH n, r OPTIONAL MATCH (n)-[old:{rels}]->() DELETE old\n"
+                  "  WITH DISTINCT n, r\n")
+        block += "".join(_link_write(link) for link in own)
+    return block + f"  RETURN count(*) AS {key}Written }}\n"
+
+
+def apply_document(links: Sequence[LinkField] = LINKS) -> str:
+    """The APPLY_DOCUMENT statement for a link table (a parameter so a test can extend it)."""
+    blocks = "".join(_write_block(kind, links) for kind in write_order(links))
+    return (
+        _GUARD
+        + blocks
+        + f"""WITH m
 CALL {{ WITH m UNWIND $dependencies AS d
   MATCH (a:{Label.FEATURE} {{id: d.from}}) MATCH (b:{Label.FEATURE} {{id: d.to}})
   MERGE (a)-[:{Rel.DEPENDS_ON}]->(b)
   RETURN count(*) AS dependenciesWritten }}
 """
-    + _AUDIT
-)
+        + _AUDIT
+    )
+
+
+APPLY_DOCUMENT: Final = apply_document()
 
 REMOVE_DEPENDENCY: Final = (
     _GUARD
@@ -157,28 +148,24 @@ CALL {{ WITH m
 
 # A map projection of each kind with the ids its link fields name, so a row
 # rebuilds the model item (graph/rows.py) without a second query.
-_PROJECTION: dict[Kind, str] = {
-    Kind.THEME: "n {.*}",
-    Kind.OBJECTIVE: f"n {{.*, themes: [(n)-[:{Rel.SUPPORTS}]->(t) | t.id]}}",
-    Kind.KEY_RESULT: f"n {{.*, objective: head([(n)-[:{Rel.MEASURES}]->(o) | o.id])}}",
-    Kind.VALUE_STREAM: "n {.*}",
-    Kind.ART: f"n {{.*, valueStream: head([(n)-[:{Rel.IN_VALUE_STREAM}]->(v) | v.id])}}",
-    Kind.TEAM: (
-        f"n {{.*, art: head([(n)-[:{Rel.ON_TRAIN}]->(a) | a.id]), "
-        f"capacity: [(n)-[c:{Rel.HAS_CAPACITY}]->(p) | {{pi: p.id, points: c.points}}]}}"
-    ),
-    Kind.PI: "n {.*}",
-    Kind.EPIC: (
-        f"n {{.*, valueStream: head([(n)-[:{Rel.IN_VALUE_STREAM}]->(v) | v.id]), "
-        f"themes: [(n)-[:{Rel.ALIGNS_TO}]->(t) | t.id], "
-        f"keyResults: [(n)-[:{Rel.CONTRIBUTES_TO}]->(k) | k.id]}}"
-    ),
-    Kind.FEATURE: (
-        f"n {{.*, epic: head([(n)-[:{Rel.PART_OF}]->(e) | e.id]), "
-        f"team: head([(n)-[:{Rel.ASSIGNED_TO}]->(t) | t.id]), "
-        f"pi: head([(n)-[:{Rel.PLANNED_IN}]->(p) | p.id])}}"
-    ),
-}
+
+
+def _link_read(link: LinkField) -> str:
+    rel = link.rel
+    if link.arity is Arity.ONE:
+        return f"{link.alias}: head([(n)-[:{rel}]->(x) | x.id])"
+    if link.arity is Arity.MANY:
+        return f"{link.alias}: [(n)-[:{rel}]->(x) | x.id]"
+    return (f"{link.alias}: [(n)-[k:{rel}]->(x) | "
+            f"{{id: x.id, {LINK_AMOUNT}: k.{LINK_AMOUNT}}}]")
+
+
+def projection(kind: Kind, links: Sequence[LinkField] = LINKS) -> str:
+    """Node `n` of `kind` as a map: its properties plus each link field (see from_row)."""
+    return "n {" + ", ".join([".*", *(_link_read(x) for x in links if x.kind is kind)]) + "}"
+
+
+_PROJECTION: dict[Kind, str] = {kind: projection(kind) for kind in Kind}
 
 ITEMS_BY_ID: Final[dict[Kind, str]] = {
     kind: f"MATCH (n:{Label(kind.value)}) WHERE n.id IN $ids RETURN {proj} AS item"
