@@ -21,11 +21,9 @@ import jwt
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import ErrorCode
-from api.service import ROLE_ORDER
+from api.roles import ANONYMOUS, Actor
 from api.settings import Settings
-from graph.store import Actor
 
-ANONYMOUS = Actor(id="anonymous", roles=frozenset(ROLE_ORDER))
 LEEWAY_SECONDS = 30  # clock skew tolerated on exp/nbf/iat
 
 

@@ -22,12 +22,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from api.service import ImportOutcome, PortfolioService
+from api.outcomes import ImportOutcome
+from api.roles import Actor, Role
+from api.service import PortfolioService
 from api.settings import ConfigError, Settings, check_bind
 from graph.engines import create_engine
 from graph.engines.base import EngineError
 from graph.model import Severity
-from graph.store import Actor, Store
+from graph.store import Store
 from rules.errors import PolicyError
 from rules.policy import load_policy
 
@@ -42,7 +44,7 @@ def _cli_actor() -> Actor:
     except (KeyError, OSError):
         user = "unknown"
     # Whoever can run the command on the data dir already owns the data: full roles.
-    return Actor(id=f"cli:{user}", roles=frozenset({"admin"}))
+    return Actor(id=f"cli:{user}", roles=frozenset({Role.ADMIN}))
 
 
 def _settings(args: argparse.Namespace) -> Settings:

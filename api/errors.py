@@ -1,27 +1,28 @@
-"""GraphQL errors with a stable `extensions.code`, and the masking of unexpected ones.
+"""Error codes, the errors that carry them, and the masking of unexpected ones.
 
 Expected failures (bad arguments, a forbidden change, a dependency cycle) are
-raised as `ApiError`, a GraphQLError whose extensions carry the code clients
-switch on. Anything else is a bug or an outage: `MaskUnexpected` replaces its
-message with a fixed text and the code INTERNAL_SERVER_ERROR, so no internal
-detail leaks; strawberry has already logged the original with its traceback.
+raised as `ServiceError` by the use cases or `ApiError` by the schema; both
+carry an `ErrorCode` that becomes the `extensions.code` clients switch on.
+Anything else is a bug or an outage: `MaskUnexpected` replaces its message
+with a fixed text and the code INTERNAL_SERVER_ERROR, so no internal detail
+leaks; strawberry has already logged the original with its traceback.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from api.service import ServiceError
 from graph.engines.base import EngineUnavailable
 from rules.errors import RulesError
 
 
-class ErrorCode:
-    """Every `extensions.code` the API sets."""
+class ErrorCode(StrEnum):
+    """Every `extensions.code` the API sets (besides the rules' own, see rules/errors.py)."""
 
     BAD_USER_INPUT = "BAD_USER_INPUT"
     BAD_REQUEST = "BAD_REQUEST"
@@ -41,10 +42,27 @@ class ErrorCode:
     UNAVAILABLE = "UNAVAILABLE"
 
 
+class ServiceError(Exception):
+    """An expected failure of a use case; the API turns it into a GraphQL error with `code`."""
+
+    def __init__(self, code: ErrorCode, message: str, **extensions: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extensions = extensions
+
+
+class Forbidden(ServiceError):
+    """The actor lacks the role a use case needs."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(ErrorCode.FORBIDDEN, message)
+
+
 class ApiError(GraphQLError):
     """An expected failure, reported to the client with `code` and extra extensions."""
 
-    def __init__(self, code: str, message: str, **extensions: Any) -> None:
+    def __init__(self, code: ErrorCode, message: str, **extensions: Any) -> None:
         super().__init__(message, extensions={"code": code, **extensions})
         self.code = code
 

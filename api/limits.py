@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import actor_of
 from api.errors import ErrorCode
-from api.service import has_role
+from api.roles import Role, has_role
 from api.settings import Settings
 
 
@@ -28,7 +28,7 @@ class BodyLimit:
 
     def cap(self, scope: Scope) -> int:
         actor = actor_of(scope)
-        if actor is not None and has_role(actor, "admin"):
+        if actor is not None and has_role(actor, Role.ADMIN):
             return max(self.settings.max_import_bytes, self.settings.max_body_bytes)
         return self.settings.max_body_bytes
 

@@ -18,11 +18,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.dataloader import DataLoader
 
+from api.roles import Actor
 from api.service import PortfolioService
 from api.settings import Settings
 from graph.cypher.statements import Link
 from graph.model import Item, Kind, Portfolio
-from graph.store import Actor, Store
+from graph.store import Store
 
 K = TypeVar("K")
 V = TypeVar("V")

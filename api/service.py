@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, TypeVar
 
+from api.errors import ErrorCode, Forbidden, ServiceError
+from api.outcomes import ChangeOutcome, ImportOutcome
+from api.roles import Actor, Role, has_role
 from graph.changes import DeleteItem, PutDocument, RemoveDependency, apply
 from graph.document import (
     Code,
@@ -29,7 +32,7 @@ from graph.model import (
     Portfolio,
     Severity,
 )
-from graph.store import Actor, AuditRecord, Store
+from graph.store import AuditRecord, Store
 from rules.evaluate import blocking, evaluate, introduced
 from rules.graphs import dependents
 from rules.impact import ImpactResult, impact
@@ -38,47 +41,6 @@ from rules.violation import Violation
 
 WRITE_ATTEMPTS = 20
 T = TypeVar("T")
-
-
-class ServiceError(Exception):
-    """An expected failure the API turns into a GraphQL error with `code`."""
-
-    def __init__(self, code: str, message: str, **extensions: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extensions = extensions
-
-
-class Forbidden(ServiceError):
-    def __init__(self, message: str) -> None:
-        super().__init__("FORBIDDEN", message)
-
-
-ROLE_ORDER = ("viewer", "editor", "portfolio", "admin")
-
-
-def has_role(actor: Actor, role: str) -> bool:
-    """Roles nest: admin > portfolio > editor > viewer."""
-    want = ROLE_ORDER.index(role)
-    return any(r in ROLE_ORDER and ROLE_ORDER.index(r) >= want for r in actor.roles)
-
-
-@dataclass(slots=True)
-class ImportOutcome:
-    applied: bool
-    created: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    violations: list[Violation] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ChangeOutcome:
-    applied: bool
-    item: Item | None = None
-    errors: list[InputError] = field(default_factory=list)
-    violations: list[Violation] = field(default_factory=list)
 
 
 def _item_json(item: Item | None) -> Any:
@@ -169,7 +131,8 @@ class PortfolioService:
                 if outcome is not None:
                     return outcome
                 await _backoff()
-        raise ServiceError("CONFLICT", f"the portfolio kept changing; try {what} again")
+        raise ServiceError(ErrorCode.CONFLICT,
+                           f"the portfolio kept changing; try {what} again")
 
     def _adopt(self, after: Portfolio, version: int) -> None:
         """`after` is the portfolio at the version this process just wrote: cache it."""
@@ -211,7 +174,7 @@ class PortfolioService:
         wanted = data.get("approved")
         if wanted is None:
             data["approved"] = current
-        elif wanted != current and not has_role(actor, "portfolio"):
+        elif wanted != current and not has_role(actor, Role.PORTFOLIO):
             raise Forbidden("changing an epic's approval needs the portfolio role")
         return data
 
@@ -305,8 +268,9 @@ class PortfolioService:
 def _check_override(actor: Actor, justification: str | None) -> None:
     if justification is not None:
         if not justification.strip():
-            raise ServiceError("BAD_USER_INPUT", "an override needs a non-empty justification")
-        if not has_role(actor, "portfolio"):
+            raise ServiceError(ErrorCode.BAD_USER_INPUT,
+                               "an override needs a non-empty justification")
+        if not has_role(actor, Role.PORTFOLIO):
             raise Forbidden("overriding a guardrail needs the portfolio role")
 
 
@@ -330,11 +294,4 @@ async def _backoff() -> None:
     await asyncio.sleep(random.uniform(0.001, 0.01))
 
 
-__all__: Sequence[str] = (
-    "ChangeOutcome",
-    "Forbidden",
-    "ImportOutcome",
-    "PortfolioService",
-    "ServiceError",
-    "has_role",
-)
+__all__: Sequence[str] = ("PortfolioService",)

@@ -39,10 +39,10 @@ from strawberry.types.graphql import OperationType
 from api.auth import actor_of
 from api.errors import ApiError, ErrorCode
 from api.loaders import Context, create_loaders
+from api.roles import Actor
 from api.runtime import Runtime
 from api.settings import Settings
 from graph.model import unstorable_paths
-from graph.store import Actor
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 PREFLIGHT_HEADERS = (

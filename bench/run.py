@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from api.roles import Actor, Role
 from bench import queries as Q
 from bench.common import (
     RESULTS,
@@ -42,13 +43,13 @@ from graph.config import EngineConfig
 from graph.engines import create_engine
 from graph.model import Kind
 from graph.samples.synthetic import synthetic_document
-from graph.store import Actor, Store
+from graph.store import Store
 from rules.evaluate import evaluate
 from rules.impact import impact
 from rules.policy import default_policy
 from rules.ranking import rank
 
-ACTOR = Actor(id="bench", roles=frozenset({"admin"}))
+ACTOR = Actor(id="bench", roles=frozenset({Role.ADMIN}))
 SEED = 1
 # (case, which figure, limit): checked at 5,000 features only, as the targets say.
 TARGETS: list[tuple[str, str, float]] = [

@@ -28,14 +28,6 @@ _KIND_OF_LABEL = {k.value: k for k in Kind}  # a kind's value is its graph label
 
 
 @dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: the token's subject (or `cli:<user>`) and the roles it holds."""
-
-    id: str
-    roles: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, slots=True)
 class AuditRecord:
     """One audit log entry: what an applied change did, by whom, with before and after."""
 

@@ -9,7 +9,7 @@ from strawberry.permission import BasePermission, PermissionExtension
 
 from api.errors import ErrorCode
 from api.loaders import Info
-from api.service import has_role
+from api.roles import Role, has_role
 
 
 class HasRole(BasePermission):
@@ -17,7 +17,7 @@ class HasRole(BasePermission):
 
     error_extensions = {"code": ErrorCode.FORBIDDEN}  # noqa: RUF012  # strawberry reads it per class
 
-    def __init__(self, role: str) -> None:
+    def __init__(self, role: Role) -> None:
         self.role = role
         self.message = f"this operation needs the {role} role"
 
@@ -25,12 +25,12 @@ class HasRole(BasePermission):
         return has_role(info.context.actor, self.role)
 
 
-def needs(role: str) -> list[FieldExtension]:
+def needs(role: Role) -> list[FieldExtension]:
     """Field extensions that refuse the field unless the actor holds `role`."""
     return [PermissionExtension([HasRole(role)], use_directives=False)]
 
 
-VIEWER = "viewer"
-EDITOR = "editor"
-PORTFOLIO = "portfolio"
-ADMIN = "admin"
+VIEWER = Role.VIEWER
+EDITOR = Role.EDITOR
+PORTFOLIO = Role.PORTFOLIO
+ADMIN = Role.ADMIN

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
+from api.outcomes import ChangeOutcome, ImportOutcome
 from api.schema.governance import Violation
 from api.schema.nodes import Node, wrap
-from api.service import ChangeOutcome, ImportOutcome
 from graph import document
 
 

@@ -12,17 +12,19 @@ from typing import Any
 
 import pytest
 
-from api.service import Forbidden, PortfolioService
+from api.errors import Forbidden
+from api.roles import Actor, Role
+from api.service import PortfolioService
 from graph.engines.base import Engine
 from graph.engines.falkordb import FalkorDBEngine
 from graph.model import Kind
-from graph.store import Actor, Store
+from graph.store import Store
 from rules.policy import Policy, default_policy, policy_from_mapping
 from tests.helpers import content_hash, example
 
-ADMIN = Actor("alice", frozenset({"admin"}))
-PORTFOLIO = Actor("lpm", frozenset({"portfolio"}))
-EDITOR = Actor("ed", frozenset({"editor"}))
+ADMIN = Actor("alice", frozenset({Role.ADMIN}))
+PORTFOLIO = Actor("lpm", frozenset({Role.PORTFOLIO}))
+EDITOR = Actor("ed", frozenset({Role.EDITOR}))
 
 # One epic may be implementing: the example already has E-CHATBOT there.
 TIGHT = policy_from_mapping({"guardrails": {"kanban.wip-limit": {"limits": {"IMPLEMENTING": 1}}}})
