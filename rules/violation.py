@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from graph.model import Severity
-
-# Rules whose key also carries the first related id: one violation per PI or dependency.
-KEYED_BY_FIRST_RELATED = frozenset(
-    {
-        "capacity.team-overload",
-        "capacity.allocation",
-        "dependency.schedule-conflict",
-        "dependency.unplanned",
-    }
-)
 
 
 class SubjectType(StrEnum):
@@ -47,12 +38,16 @@ class Violation:
     def key(self) -> tuple[str, ...]:
         """Identity across snapshots: (rule, subject) plus the PI or B where one subject has many.
 
+        Which rules those are is declared where each rule is registered
+        (`register(..., keyed_by_first_related=True)` in rules/guardrails/registry.py).
+
+        >>> import rules.guardrails  # registers the rules
         >>> v = Violation("dependency.unplanned", Severity.WARNING, SubjectType.FEATURE,
         ...               "F-2", ("F-1",), 1.0, "...")
         >>> v.key
         ('dependency.unplanned', 'F-2', 'F-1')
         """
-        if self.rule in KEYED_BY_FIRST_RELATED and self.related_ids:
+        if self.related_ids and _keyed_by_first_related(self.rule):
             return (self.rule, self.subject_id, self.related_ids[0])
         return (self.rule, self.subject_id)
 
@@ -72,3 +67,17 @@ class Violation:
             "excess": self.excess,
             "message": self.message,
         }
+
+
+_lookup: Callable[[str], bool] | None = None
+
+
+def _keyed_by_first_related(rule_id: str) -> bool:
+    """The registry's answer (rules/guardrails/registry.py `keyed_by_first_related`)."""
+    global _lookup
+    if _lookup is None:
+        # Imported on first use: the registry imports this module for its types.
+        from rules.guardrails.registry import keyed_by_first_related
+
+        _lookup = keyed_by_first_related
+    return _lookup(rule_id)

@@ -21,6 +21,7 @@ TOLERANCE = 1e-9
     default_severity=Severity.WARNING,
     description="A team's feature points planned in a PI stay within its capacity.",
     params={"tolerance": Number(0.0)},
+    keyed_by_first_related=True,  # one per PI
 )
 def team_overload(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A team and PI with a recorded capacity below the points planned there.
@@ -81,6 +82,7 @@ def team_overload(portfolio: Portfolio, settings: RuleSettings) -> list[Violatio
     default_severity=Severity.WARNING,
     description="Enablers take an agreed share of the points each ART plans in a PI.",
     params={"enablerShare": ShareRange(0.1, 0.4)},
+    keyed_by_first_related=True,  # one per PI
 )
 def allocation(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """An ART and PI whose ENABLER share of planned feature points is outside [min, max].

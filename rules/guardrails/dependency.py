@@ -20,6 +20,7 @@ CYCLE = "dependency.cycle"
     SCHEDULE,
     default_severity=Severity.ERROR,
     description="No feature is planned in an earlier PI than a feature it depends on.",
+    keyed_by_first_related=True,  # one per dependency
 )
 def schedule_conflict(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A dependency A -> B where both are planned and B's PI starts after A's.
@@ -67,6 +68,7 @@ def schedule_conflict(portfolio: Portfolio, settings: RuleSettings) -> list[Viol
     UNPLANNED,
     default_severity=Severity.WARNING,
     description="A planned feature depends only on planned or done features.",
+    keyed_by_first_related=True,  # one per dependency
 )
 def unplanned(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A dependency A -> B where A is planned, B has no PI and is not DONE.

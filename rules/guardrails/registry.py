@@ -2,7 +2,8 @@
 
 A rule is a pure function `(portfolio, settings) -> list[Violation]`, added with
 `@register(...)`; the policy reads ids, default severities and parameters
-from here, so a rule is defined in one place only.
+from here, and `Violation.key` reads how the rule's violations are told apart,
+so a rule is defined in one place only.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Rule:
     default_severity: Severity
     description: str
     params: Mapping[str, Param]
+    keyed_by_first_related: bool = False
 
     def default_settings(self) -> RuleSettings:
         defaults = {name: param.default for name, param in self.params.items()}
@@ -40,14 +42,23 @@ def register(
     default_severity: Severity,
     description: str,
     params: Mapping[str, Param] | None = None,
+    keyed_by_first_related: bool = False,
 ) -> Callable[[RuleCheck], RuleCheck]:
-    """Add the decorated check to the registry under `rule_id`."""
+    """Add the decorated check to the registry under `rule_id`.
+
+    `keyed_by_first_related`: one subject can break the rule several times, told
+    apart by the first related id (a team once per PI, a feature once per
+    dependency). A violation's identity across snapshots (`Violation.key`) then
+    includes that id, so a change that adds a second one on the same subject is
+    seen as new: without it, `introduced` would let it through unblocked.
+    """
 
     def add(check: RuleCheck) -> RuleCheck:
         if rule_id in _RULES:
             raise ValueError(f"guardrail {rule_id} is registered twice")
         _RULES[rule_id] = Rule(
-            rule_id, check, default_severity, description, MappingProxyType(dict(params or {}))
+            rule_id, check, default_severity, description, MappingProxyType(dict(params or {})),
+            keyed_by_first_related,
         )
         return check
 
@@ -61,6 +72,12 @@ def registered() -> list[Rule]:
 
 def get_rule(rule_id: str) -> Rule:
     return _RULES[rule_id]
+
+
+def keyed_by_first_related(rule_id: str) -> bool:
+    """Whether the rule's violations are told apart by their first related id (see register)."""
+    rule = _RULES.get(rule_id)
+    return rule is not None and rule.keyed_by_first_related
 
 
 def default_settings(rule_id: str) -> RuleSettings:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from graph.changes import apply
+from graph.document import ParsedDocument, validate_document
 from graph.model import Portfolio, Severity, ValueStream
+from graph.samples.synthetic import synthetic_document
 from rules.evaluate import blocking, evaluate, introduced
+from rules.guardrails import registry
+from rules.guardrails.registry import registered
 from rules.policy import default_policy, policy_from_mapping
+from rules.settings import RuleSettings
 from rules.violation import SubjectType, Violation
 from tests.rules.builders import epic, feature, pi, portfolio, team
 
@@ -90,22 +96,64 @@ def violation(
     return Violation(rule, Severity.ERROR, SubjectType.FEATURE, subject, related, excess, "...")
 
 
-@pytest.mark.parametrize(
-    "rule",
-    [
-        "capacity.team-overload",
-        "capacity.allocation",
-        "dependency.schedule-conflict",
-        "dependency.unplanned",
-    ],
-)
+# The rules whose registration declares keyed_by_first_related (pinned: a key that
+# changes would make enforcement forget or repeat what a change introduced).
+KEYED_BY_FIRST_RELATED = {
+    "capacity.team-overload",
+    "capacity.allocation",
+    "dependency.schedule-conflict",
+    "dependency.unplanned",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(KEYED_BY_FIRST_RELATED))
 def test_key_holds_the_first_related_id_where_one_subject_has_many(rule: str) -> None:
     assert violation(rule, "S", ("P", "F-1")).key == (rule, "S", "P")
+    assert violation(rule, "S").key == (rule, "S")
 
 
-@pytest.mark.parametrize("rule", ["kanban.wip-limit", "budget.value-stream", "dependency.cycle"])
+@pytest.mark.parametrize("rule", sorted({r.id for r in registered()} - KEYED_BY_FIRST_RELATED))
 def test_key_is_rule_and_subject_elsewhere(rule: str) -> None:
     assert violation(rule, "S", ("E-1", "E-2")).key == (rule, "S")
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+def test_a_rule_declares_at_registration_whether_its_key_holds_the_first_related_id(
+    monkeypatch: pytest.MonkeyPatch, keyed: bool
+) -> None:
+    monkeypatch.setattr(registry, "_RULES", dict(registry._RULES))  # restored after the test
+    rule = "test.per-pi"
+
+    @registry.register(rule, default_severity=Severity.ERROR, description="A test rule.",
+                       keyed_by_first_related=keyed)
+    def check(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
+        return []
+
+    before = [violation(rule, "T-1", ("PI-1",), excess=5.0)]
+    after = [*before, violation(rule, "T-1", ("PI-2",), excess=1.0)]
+    # Declared: the overload in PI-2 is new and blocks. Not declared: it hides behind
+    # the larger one in PI-1 under the same key.
+    assert introduced(before, after) == ([after[1]] if keyed else [])
+
+
+def test_no_rule_reports_two_violations_under_one_key() -> None:
+    """A rule that does (one subject, several related ids) must declare keyed_by_first_related.
+
+    The synthetic portfolio breaks both capacity rules and the schedule rule more than
+    once on one subject; the small one depends on two unplanned features.
+    """
+    synthetic = validate_document(synthetic_document(300))
+    assert isinstance(synthetic, ParsedDocument)
+    unplanned = portfolio(pi("PI-1", "2026-01-05"), feature("F-1", pi="PI-1"), feature("F-2"),
+                          feature("F-3"), dependencies=(("F-1", "F-2"), ("F-1", "F-3")))
+    pairs: set[str] = set()
+    for snapshot in (messy(), unplanned, apply(Portfolio(), synthetic.change())):
+        found = evaluate(snapshot, default_policy())
+        keys = [v.key for v in found]
+        assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+        subjects = [(v.rule, v.subject_id) for v in found]
+        pairs |= {rule for rule, subject in subjects if subjects.count((rule, subject)) > 1}
+    assert pairs == KEYED_BY_FIRST_RELATED  # each such rule was exercised
 
 
 def test_a_new_key_is_introduced() -> None:
