@@ -74,10 +74,6 @@ def bad_input(message: str, **extensions: Any) -> ApiError:
 OUTAGE_MESSAGE = "the graph store is unavailable right now; retry shortly (GET /readyz)"
 
 
-def forbidden(message: str) -> ApiError:
-    return ApiError(ErrorCode.FORBIDDEN, message)
-
-
 def is_expected(error: GraphQLError) -> bool:
     """True for errors the client may see as they are.
 

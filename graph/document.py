@@ -177,7 +177,6 @@ class _Validator:
         self.errors: list[InputError] = []
         self.doc = ParsedDocument()
         self.kind_in_doc: dict[str, Kind] = {}
-        # Every item that parsed, with its path in the document (for reference checks).
         # Every entry (parsed or not) with its path and kind, for reference checks.
         self.entries: list[tuple[str, Kind, dict[str, Any]]] = []
         self.parsed_dependencies: list[tuple[str, Dependency]] = []

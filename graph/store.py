@@ -172,10 +172,6 @@ class Store:
         rows = await self.engine.read(q.KINDS_OF, {"ids": list(ids)})
         return {row["id"]: _kind_from_labels(row["labels"]) for row in rows}
 
-    async def all_kinds(self) -> dict[str, Kind]:
-        rows = await self.engine.read(q.ALL_KINDS)
-        return {row["id"]: _kind_from_labels(row["labels"]) for row in rows}
-
     async def counts(self) -> dict[Kind, int]:
         rows = await self.engine.read(q.COUNTS)
         counts = dict.fromkeys(Kind, 0)

@@ -190,8 +190,6 @@ KINDS_OF: Final = (
     f"MATCH (n:{Label.ITEM}) WHERE n.id IN $ids RETURN n.id AS id, labels(n) AS labels"
 )
 
-ALL_KINDS: Final = f"MATCH (n:{Label.ITEM}) RETURN n.id AS id, labels(n) AS labels"
-
 ALL_DEPENDENCIES: Final = (
     f"MATCH (a:{Label.FEATURE})-[:{Rel.DEPENDS_ON}]->(b:{Label.FEATURE}) "
     "RETURN a.id AS source, b.id AS target"
@@ -386,7 +384,6 @@ def all_statements() -> dict[str, str]:
         "DELETE_ITEM": DELETE_ITEM,
         "PIS_BY_START": PIS_BY_START,
         "KINDS_OF": KINDS_OF,
-        "ALL_KINDS": ALL_KINDS,
         "ALL_DEPENDENCIES": ALL_DEPENDENCIES,
         "THEME_EPICS": THEME_EPICS,
         "THEME_FEATURES": THEME_FEATURES,

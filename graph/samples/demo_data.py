@@ -8,8 +8,6 @@ contract's document; `demo_features.py` holds the features and
 
 from __future__ import annotations
 
-BANK = "Meridian Bank"
-
 # id, name, description
 THEMES: list[tuple[str, str, str]] = [
     ("TH-DIGITAL", "Digital-first customer journeys",

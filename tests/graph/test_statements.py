@@ -52,5 +52,5 @@ async def test_statement_runs_on_falkordb(falkordb: Engine, name: str) -> None:
     rows = await run(statement, params)
     assert isinstance(rows, list)
     if name.startswith(("ALL_ITEMS", "ALL_IDS")) or name in ("VERSION", "ALL_DEPENDENCIES",
-                                                            "ALL_KINDS", "COUNTS"):
+                                                            "COUNTS"):
         assert rows, f"{name} found nothing in the example portfolio"

@@ -20,7 +20,7 @@ from tests.helpers import content_hash, example
 
 
 async def load(store: Store, raw: dict[str, Any]) -> int | None:
-    parsed = validate_document(raw, existing=await store.all_kinds())
+    parsed = validate_document(raw, existing=(await store.snapshot()).kinds())
     assert isinstance(parsed, ParsedDocument), parsed
     return await store.write(parsed.change(), await store.version(),
                              AuditRecord("importPortfolio", "test"))
@@ -170,7 +170,7 @@ async def test_invalid_document_rejected_and_graph_unchanged(
     raw = copy.deepcopy(example())
     raw["themes"].append({"id": "TH-EXTRA", "name": "Valid item in a rejected document"})
     mutate(raw)
-    result = validate_document(raw, existing=await store.all_kinds())
+    result = validate_document(raw, existing=(await store.snapshot()).kinds())
     assert isinstance(result, list)
     assert (path, code) in {(e.path, e.code) for e in result}
     assert await content_hash(store.engine) == digest
