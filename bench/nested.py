@@ -1,7 +1,7 @@
 """One nested query three ways: themes -> epics -> features -> dependsOn.
 
 - naive: what resolvers without DataLoaders do, one engine call per field per
-  item, awaited one after another (the N+1 trap of shared/STYLE.md);
+  item, awaited one after another (the N+1 trap);
 - batched direct: the same reads one call per level (what the loaders send);
 - GraphQL: the real query over HTTP, batched by the request's DataLoaders.
 

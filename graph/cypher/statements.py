@@ -1,6 +1,6 @@
 """Every portable Cypher statement the store runs, as named constants with `$params`.
 
-Portable = runs on FalkorDB 4.x and Neo4j 5 (see shared/ENGINES.md). The only
+Portable = runs on FalkorDB 4.x and Neo4j 5 (README.md, "Engines"). The only
 text spliced into statements are Label / Rel enum values and validated
 integers, all in this module. `all_statements()` lists every statement so CI
 can lint each one for Neo4j and a test can run each one on FalkorDB.
