@@ -105,7 +105,7 @@ def item_json(item: Item) -> dict[str, Any]:
 
 def item_from_json(kind: Kind, data: Mapping[str, Any]) -> Item:
     """Rebuild an item from `item_json` (trusted: written by us, already validated)."""
-    return MODEL_OF_KIND[kind].model_validate(dict(data))  # type: ignore[return-value]  # MODEL_OF_KIND maps each kind to its Item model
+    return MODEL_OF_KIND[kind].model_validate(dict(data))
 
 
 def change_from_json(data: Mapping[str, Any]) -> Change:

@@ -227,7 +227,7 @@ class _Validator:
         if isinstance(item_id, str) and ID_RE.fullmatch(item_id):
             self._claim_id(kind, item_id, path)
         if item is not None:  # still checked for references; any error rejects the document
-            self.doc.items[kind].append(item)  # type: ignore[arg-type]
+            self.doc.items[kind].append(item)
 
     def _check_raw(self, kind: Kind, path: str, entry: dict[str, Any]) -> None:
         """Checks pydantic cannot express: the WSJF scale, ISO date strings, date order."""

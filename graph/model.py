@@ -342,7 +342,7 @@ Item = (
     | Epic | Feature
 )
 
-MODEL_OF_KIND: dict[Kind, type[_Model]] = {
+MODEL_OF_KIND: dict[Kind, type[Item]] = {
     Kind.THEME: Theme,
     Kind.OBJECTIVE: Objective,
     Kind.KEY_RESULT: KeyResult,

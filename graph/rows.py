@@ -93,7 +93,7 @@ def from_row(kind: Kind, row: dict[str, Any]) -> Item:
             data[link.alias] = sorted(data.get(link.alias) or [])
         elif link.arity is Arity.WEIGHTED:
             data[link.alias] = {c["id"]: c[LINK_AMOUNT] for c in data.get(link.alias) or []}
-    return MODEL_OF_KIND[kind].model_validate(data)  # type: ignore[return-value]  # MODEL_OF_KIND maps each kind to its Item model
+    return MODEL_OF_KIND[kind].model_validate(data)
 
 
 def all_property_keys() -> set[str]:
