@@ -77,6 +77,7 @@ class AuditEntry:
     justification: str | None
     before: Any
     after: Any
+    item_ids: tuple[str, ...] = ()  # every item an import touched
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +270,35 @@ class Store:
         params["dependencies"] = [{"from": d.from_id, "to": d.to_id} for d in doc.dependencies]
         return await self._guarded(q.APPLY_DOCUMENT, params, expected_version, audit)
 
+    async def restore_archive(self, doc: ParsedDocument, entries: Sequence[AuditRecord],
+                              seqs: Sequence[int], archived_version: int,
+                              expected_version: int, audit: AuditRecord) -> int | None:
+        """Into an empty store: the archived audit entries (with their `seqs`), then the
+        document, then `audit`, in one statement; the new version, or None when the store
+        moved or is not empty (nothing written)."""
+        params: dict[str, Any] = {
+            key: [to_write_row(item, kind) for item in doc.items[kind]]
+            for kind, key in DOCUMENT_KEYS.items()
+        }
+        params["dependencies"] = [{"from": d.from_id, "to": d.to_id} for d in doc.dependencies]
+        params["entries"] = [
+            {"id": entry.id, "seq": seq, "props": entry.params()["audit"]}
+            for entry, seq in zip(entries, seqs, strict=True)
+        ]
+        params["archivedVersion"] = archived_version
+        return await self._guarded(q.RESTORE_ARCHIVE, params, expected_version, audit)
+
+    async def audit_entries_upto(self, version: int, page: int = 1000) -> list[AuditEntry]:
+        """Every audit entry written at or before `version`, oldest first (read in pages)."""
+        entries: list[AuditEntry] = []
+        before = version + 1
+        while True:
+            batch = await self.audit_log(before_seq=before, limit=page)
+            entries.extend(batch)
+            if len(batch) < page:
+                return entries[::-1]
+            before = batch[-1].seq
+
     async def remove_dependency(self, from_id: str, to_id: str, expected_version: int,
                                 audit: AuditRecord) -> int | None:
         return await self._guarded(q.REMOVE_DEPENDENCY, {"from": from_id, "to": to_id},
@@ -320,4 +350,5 @@ def _audit_entry(row: Row) -> AuditEntry:
         justification=row.get("justification"),
         before=load(row.get("before")),
         after=load(row.get("after")),
+        item_ids=tuple(row.get("itemIds") or ()),
     )

@@ -45,9 +45,7 @@ RETURN m.version AS version
 
 # Replace items by id (properties and the links their fields define) and add
 # dependencies. Used by import and by the upserts (a one-item document).
-APPLY_DOCUMENT: Final = (
-    _GUARD
-    + f"""
+_APPLY_ITEMS = f"""
 WITH m
 CALL {{ WITH m UNWIND $themes AS r
   MERGE (n:{Label.ITEM}:{Label.THEME} {{id: r.id}}) SET n = r.props
@@ -125,6 +123,29 @@ CALL {{ WITH m UNWIND $dependencies AS d
   MERGE (a)-[:{Rel.DEPENDS_ON}]->(b)
   RETURN count(*) AS dependenciesWritten }}
 """
+
+APPLY_DOCUMENT: Final = _GUARD + _APPLY_ITEMS + _AUDIT
+
+# Restore an export archive (graph/export.py) into an empty store, in one
+# statement: the archived audit entries keep their ids, times, actors and
+# sequence numbers, the version continues from the archive's, the items and
+# dependencies land as an import would write them, and the restore itself is
+# one more audit entry. Guarded like every write, and on emptiness too.
+RESTORE_ARCHIVE: Final = (
+    f"""
+MATCH (m:{Label.META} {{id: 'portfolio'}})
+SET m.lockedBy = $auditId
+WITH m WHERE m.version = $expectedVersion
+OPTIONAL MATCH (x:{Label.ITEM})
+WITH m, count(x) AS items WHERE items = 0
+OPTIONAL MATCH (y:{Label.AUDIT})
+WITH m, count(y) AS entries WHERE entries = 0
+CALL {{ WITH m UNWIND $entries AS e
+  CREATE (a:{Label.AUDIT} {{id: e.id}}) SET a += e.props, a.seq = e.seq
+  RETURN count(*) AS entriesWritten }}
+SET m.version = $archivedVersion + 1
+"""
+    + _APPLY_ITEMS
     + _AUDIT
 )
 
@@ -395,6 +416,7 @@ def all_statements() -> dict[str, str]:
     named: dict[str, str] = {
         "VERSION": VERSION,
         "APPLY_DOCUMENT": APPLY_DOCUMENT,
+        "RESTORE_ARCHIVE": RESTORE_ARCHIVE,
         "REMOVE_DEPENDENCY": REMOVE_DEPENDENCY,
         "DELETE_ITEM": DELETE_ITEM,
         "PIS_BY_START": PIS_BY_START,
