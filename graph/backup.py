@@ -132,7 +132,7 @@ async def _snapshot(socket_path: Path) -> bytes:
         name = str((await client.config_get("dbfilename"))["dbfilename"])
         # Opened at once: a later BGSAVE replaces the file by rename, never in place.
         return (Path(directory) / name).read_bytes()
-    except RedisError as exc:
+    except (RedisError, OSError) as exc:
         raise BackupError(f"the engine failed while taking a snapshot: {exc}") from exc
     finally:
         await client.aclose()
