@@ -1,4 +1,4 @@
-"""The `portfolio-graph` command: serve, import, audit, demo, log.
+"""The `portfolio-graph` command: serve, import, audit, demo, log, export, backup, restore.
 
 Each command reads settings once (flags over environment), opens the store
 (reusing the embedded engine a running `serve` owns on the same data dir),
@@ -20,14 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.outcomes import ImportOutcome
 from api.roles import Actor, Role
 from api.service import PortfolioService
 from api.settings import ConfigError, Settings, check_bind
+from graph import backup
+from graph.backup import BackupError, write_atomically
 from graph.engines import create_engine
 from graph.engines.base import EngineError
+from graph.export import is_archive
 from graph.model import Severity
 from graph.store import Store
 from rules.errors import PolicyError
@@ -155,6 +159,66 @@ async def _demo(settings: Settings, fmt: str) -> int:
     return await _import(settings, demo_document(), fmt)
 
 
+# --- export / backup / restore ----------------------------------------------------
+
+NEO4J_BACKUP = (
+    "backup and restore work on the embedded engine only. With Neo4j (NEO4J_URI set) use "
+    "Neo4j's own tools: `neo4j-admin database dump <db> --to-path=DIR` and `neo4j-admin "
+    "database load <db> --from-path=DIR` (the database stopped; see the README, Backups), "
+    "or `portfolio-graph export --with-audit --out F`, which works on every engine."
+)
+
+
+async def _export(settings: Settings, path: Path | None, with_audit: bool) -> int:
+    async with _service(settings) as service:
+        with err.status("Reading the portfolio…"):
+            data = await service.export(with_audit=with_audit)
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if path is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return 0
+    write_atomically(path, text.encode())
+    doc = data["portfolio"] if with_audit else data
+    items = sum(len(v) for k, v in doc.items() if k != "dependencies")
+    extra = f", {len(data['auditLog'])} audit entries" if with_audit else ""
+    err.print(f"Exported {items} items, {len(doc['dependencies'])} dependencies{extra} "
+              f"to {escape(str(path))}.")
+    return 0
+
+
+async def _import_archive(settings: Settings, archive: Any, fmt: str) -> int:
+    async with _service(settings) as service:
+        with err.status("Validating and writing the archive…"):
+            outcome = await service.import_archive(archive, _cli_actor())
+    _print_import(outcome, fmt)
+    return 0 if outcome.applied else 1
+
+
+async def _backup(settings: Settings, path: Path) -> int:
+    config = settings.engine_config()
+    if not config.embedded:
+        err.print(f"[red]{escape(NEO4J_BACKUP)}[/red]")
+        return 2
+    with err.status("Backing up…") as status:
+        info = await backup.backup(config, path, progress=status.update)
+    err.print(f"Backup of version {info.portfolio_version} ({sum(info.counts.values())} items, "
+              f"{info.payload_bytes / 1e6:.1f} MB) written to {escape(str(path))}.")
+    return 0
+
+
+async def _restore(settings: Settings, path: Path, force: bool) -> int:
+    config = settings.engine_config()
+    if not config.embedded:
+        err.print(f"[red]{escape(NEO4J_BACKUP)}[/red]")
+        return 2
+    with err.status("Restoring…") as status:
+        info = await backup.restore(config, path, force=force, progress=status.update)
+    err.print(f"Restored version {info.portfolio_version} ({sum(info.counts.values())} items) "
+              f"from the backup of {escape(info.created_at)}.")
+    return 0
+
+
 # --- serve ------------------------------------------------------------------------
 
 
@@ -224,6 +288,25 @@ def _parser() -> argparse.ArgumentParser:
     common(demo)
     demo.add_argument("--format", choices=("table", "json"), default="table")
 
+    imp.add_argument("--with-audit", action="store_true",
+                     help="FILE is an archive from `export --with-audit`: load it, audit log "
+                     "included, into an empty store")
+
+    exp = sub.add_parser("export", help="write the whole portfolio as an import document")
+    exp.add_argument("--data-dir", type=Path)
+    exp.add_argument("--out", type=Path, help="write to this file (atomically) instead of stdout")
+    exp.add_argument("--with-audit", action="store_true",
+                     help="write an archive: the document plus the audit log")
+
+    bkp = sub.add_parser("backup", help="snapshot the embedded engine's graph into a file")
+    bkp.add_argument("--data-dir", type=Path)
+    bkp.add_argument("--out", type=Path, required=True)
+
+    rst = sub.add_parser("restore", help="replace the embedded engine's graph by a backup")
+    rst.add_argument("file", type=Path)
+    rst.add_argument("--data-dir", type=Path)
+    rst.add_argument("--force", action="store_true", help="replace a store that holds data")
+
     log = sub.add_parser("log", help="print the audit log, newest first")
     log.add_argument("--data-dir", type=Path)
     log.add_argument("--item", help="only entries about this item id")
@@ -247,7 +330,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 err.print(f"[red]{args.file} is not valid JSON: {exc}[/red]")
                 return 1
+            if args.with_audit:
+                return asyncio.run(_import_archive(settings, document, args.format))
+            if is_archive(document):
+                err.print(f"[red]{escape(str(args.file))} is an export archive (audit log "
+                          "included): load it with `import --with-audit`, into an empty "
+                          "store; nothing was written.[/red]")
+                return 1
             return asyncio.run(_import(settings, document, args.format))
+        if args.command == "export":
+            return asyncio.run(_export(settings, args.out, args.with_audit))
+        if args.command == "backup":
+            return asyncio.run(_backup(settings, args.out))
+        if args.command == "restore":
+            return asyncio.run(_restore(settings, args.file, args.force))
         if args.command == "audit":
             return asyncio.run(_audit(settings, args.format))
         if args.command == "demo":
@@ -257,6 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 err.print("[red]--limit must be between 1 and 1000[/red]")
                 return 2
             return asyncio.run(_log(settings, args.item, args.limit, args.format))
+    except BackupError as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        return 1
     except (ConfigError, PolicyError) as exc:
         err.print(f"[red]{exc}[/red]")
         return 2

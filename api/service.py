@@ -11,6 +11,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from api.errors import ErrorCode, Forbidden, ServiceError
@@ -25,6 +26,7 @@ from graph.document import (
     validate_document,
     validate_item,
 )
+from graph.export import Archive, archive, document, entry_json, parse_archive
 from graph.model import (
     Epic,
     Item,
@@ -120,6 +122,66 @@ class PortfolioService:
         self._adopt(after, version)
         return ImportOutcome(applied=True, created=created, updated=updated,
                              violations=self._evaluate(after))
+
+    # --- export and the archive's import --------------------------------------------
+
+    async def export(self, *, with_audit: bool = False,
+                     exported_at: str | None = None) -> dict[str, Any]:
+        """The portfolio as an import document, or with `with_audit` the archive that also
+        carries the audit log up to the same version (graph/export.py)."""
+        portfolio = await self.snapshot()
+        if not with_audit:
+            return document(portfolio)
+        entries = await self.store.audit_entries_upto(portfolio.version)
+        return archive(portfolio, [entry_json(
+            id=e.id, seq=e.seq, at=e.at, actor=e.actor, operation=e.operation,
+            item_id=e.item_id, item_ids=e.item_ids, justification=e.justification,
+            before=e.before, after=e.after) for e in entries],
+            exported_at or datetime.now(UTC).isoformat(timespec="milliseconds"))
+
+    async def import_archive(self, raw: Any, actor: Actor) -> ImportOutcome:
+        """Import an export archive into an EMPTY store, audit log included, all or nothing:
+        two histories are never interleaved, so a store that holds anything refuses."""
+        parsed = parse_archive(raw)
+        if isinstance(parsed, list):
+            return ImportOutcome(applied=False, errors=parsed)
+        return await self._until_written(lambda: self._import_archive_once(parsed, actor),
+                                         "the import")
+
+    async def _import_archive_once(self, archived: Archive,
+                                   actor: Actor) -> ImportOutcome | None:
+        before = await self.snapshot()
+        items = sum(len(before.collection(kind)) for kind in Kind)
+        if before.version or items or await self.store.audit_log(limit=1):
+            return ImportOutcome(applied=False, errors=[InputError(
+                "", f"an archive imports into an empty store only; this one is at version "
+                f"{before.version} with {items} items: use a new data dir or database",
+                "NOT_EMPTY")])
+        doc = validate_document(archived.portfolio, scale=self.policy.wsjf_scale)
+        if not isinstance(doc, ParsedDocument):
+            return ImportOutcome(applied=False, errors=[
+                replace(e, path=f"portfolio.{e.path}" if e.path else "portfolio") for e in doc])
+        change = doc.change()
+        after = apply(Portfolio(), change)
+        created = list(change.item_ids())
+        audit = AuditRecord(
+            operation="importPortfolio", actor=actor.id,
+            justification=(f"import of an export archive taken at {archived.exported_at} "
+                           f"at version {archived.portfolio_version}, with "
+                           f"{len(archived.audit_log)} audit entries"),
+            after={"created": created, "updated": []}, item_ids=tuple(created),
+        )
+        entries = [AuditRecord(
+            id=e.id, at=e.at, actor=e.actor, operation=e.operation, item_id=e.item_id,
+            item_ids=e.item_ids, justification=e.justification, before=e.before, after=e.after,
+        ) for e in archived.audit_log]
+        version = await self.store.restore_archive(
+            change, entries, [e.seq for e in archived.audit_log], archived.portfolio_version,
+            before.version, audit)
+        if version is None:
+            return None
+        self._adopt(after, version)
+        return ImportOutcome(applied=True, created=created, violations=self._evaluate(after))
 
     async def _until_written(self, attempt: Callable[[], Awaitable[T | None]],
                              what: str = "it") -> T:

@@ -69,6 +69,7 @@ class AuditEntry:
     justification: str | None
     before: Any
     after: Any
+    item_ids: tuple[str, ...] = ()  # every item an import touched
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,12 +253,8 @@ class Store:
         """Write one change in one statement if the version is still `expected_version`;
         the new version, or None (nothing written) when another writer moved it."""
         if isinstance(change, PutDocument):
-            params: dict[str, Any] = {key: [] for key in DOCUMENT_KEYS.values()}
-            for item in change.items:
-                kind = kind_of(item)
-                params[DOCUMENT_KEYS[kind]].append(to_write_row(item, kind))
-            params["dependencies"] = [{"from": a, "to": b} for a, b in change.dependencies]
-            return await self._guarded(q.APPLY_DOCUMENT, params, expected_version, audit)
+            return await self._guarded(q.APPLY_DOCUMENT, _put_params(change), expected_version,
+                                       audit)
         if isinstance(change, RemoveDependency):
             return await self._guarded(q.REMOVE_DEPENDENCY,
                                        {"from": change.from_id, "to": change.to_id},
@@ -266,6 +263,31 @@ class Store:
             return await self._guarded(q.DELETE_ITEM, {"id": change.item_id},
                                        expected_version, audit)
         raise TypeError(f"not a change: {change!r}")
+
+    async def restore_archive(self, change: PutDocument, entries: Sequence[AuditRecord],
+                              seqs: Sequence[int], archived_version: int,
+                              expected_version: int, audit: AuditRecord) -> int | None:
+        """Into an empty store: the archived audit entries (with their `seqs`), then the
+        document, then `audit`, in one statement; the new version, or None when the store
+        moved or is not empty (nothing written)."""
+        params = _put_params(change)
+        params["entries"] = [
+            {"id": entry.id, "seq": seq, "props": entry.params()["audit"]}
+            for entry, seq in zip(entries, seqs, strict=True)
+        ]
+        params["archivedVersion"] = archived_version
+        return await self._guarded(q.RESTORE_ARCHIVE, params, expected_version, audit)
+
+    async def audit_entries_upto(self, version: int, page: int = 1000) -> list[AuditEntry]:
+        """Every audit entry written at or before `version`, oldest first (read in pages)."""
+        entries: list[AuditEntry] = []
+        before = version + 1
+        while True:
+            batch = await self.audit_log(before_seq=before, limit=page)
+            entries.extend(batch)
+            if len(batch) < page:
+                return entries[::-1]
+            before = batch[-1].seq
 
     async def _guarded(self, statement: str, params: dict[str, Any], expected_version: int,
                        audit: AuditRecord) -> int | None:
@@ -285,6 +307,16 @@ class Store:
             "limit": limit,
         })
         return [_audit_entry(row["entry"]) for row in rows]
+
+
+def _put_params(change: PutDocument) -> dict[str, Any]:
+    """APPLY_DOCUMENT's parameters: item rows by document key, and the dependencies."""
+    params: dict[str, Any] = {key: [] for key in DOCUMENT_KEYS.values()}
+    for item in change.items:
+        kind = kind_of(item)
+        params[DOCUMENT_KEYS[kind]].append(to_write_row(item, kind))
+    params["dependencies"] = [{"from": a, "to": b} for a, b in change.dependencies]
+    return params
 
 
 def _kind_from_labels(labels: Sequence[str]) -> Kind:
@@ -309,4 +341,5 @@ def _audit_entry(row: Row) -> AuditEntry:
         justification=row.get("justification"),
         before=load(row.get("before")),
         after=load(row.get("after")),
+        item_ids=tuple(row.get("itemIds") or ()),
     )

@@ -101,23 +101,49 @@ def _write_block(kind: Kind, links: Sequence[LinkField]) -> str:
     return block + f"  RETURN count(*) AS {key}Written }}\n"
 
 
-def apply_document(links: Sequence[LinkField] = LINKS) -> str:
-    """The APPLY_DOCUMENT statement for a link table (a parameter so a test can extend it)."""
+def apply_items(links: Sequence[LinkField] = LINKS) -> str:
+    """The part of APPLY_DOCUMENT after the guard: every kind's block, then dependencies."""
     blocks = "".join(_write_block(kind, links) for kind in write_order(links))
     return (
-        _GUARD
-        + blocks
+        blocks
         + f"""WITH m
 CALL {{ WITH m UNWIND $dependencies AS d
   MATCH (a:{Label.FEATURE} {{id: d.from}}) MATCH (b:{Label.FEATURE} {{id: d.to}})
   MERGE (a)-[:{Rel.DEPENDS_ON}]->(b)
   RETURN count(*) AS dependenciesWritten }}
 """
-        + _AUDIT
     )
 
 
+def apply_document(links: Sequence[LinkField] = LINKS) -> str:
+    """The APPLY_DOCUMENT statement for a link table (a parameter so a test can extend it)."""
+    return _GUARD + apply_items(links) + _AUDIT
+
+
 APPLY_DOCUMENT: Final = apply_document()
+
+# Restore an export archive (graph/export.py) into an empty store, in one
+# statement: the archived audit entries keep their ids, times, actors and
+# sequence numbers, the version continues from the archive's, the items and
+# dependencies land as an import would write them, and the restore itself is
+# one more audit entry. Guarded like every write, and on emptiness too.
+RESTORE_ARCHIVE: Final = (
+    f"""
+MATCH (m:{Label.META} {{id: 'portfolio'}})
+SET m.lockedBy = $auditId
+WITH m WHERE m.version = $expectedVersion
+OPTIONAL MATCH (x:{Label.ITEM})
+WITH m, count(x) AS items WHERE items = 0
+OPTIONAL MATCH (y:{Label.AUDIT})
+WITH m, count(y) AS entries WHERE entries = 0
+CALL {{ WITH m UNWIND $entries AS e
+  CREATE (a:{Label.AUDIT} {{id: e.id}}) SET a += e.props, a.seq = e.seq
+  RETURN count(*) AS entriesWritten }}
+SET m.version = $archivedVersion + 1
+"""
+    + apply_items()
+    + _AUDIT
+)
 
 REMOVE_DEPENDENCY: Final = (
     _GUARD
@@ -380,6 +406,7 @@ def all_statements() -> dict[str, str]:
     named: dict[str, str] = {
         "VERSION": VERSION,
         "APPLY_DOCUMENT": APPLY_DOCUMENT,
+        "RESTORE_ARCHIVE": RESTORE_ARCHIVE,
         "REMOVE_DEPENDENCY": REMOVE_DEPENDENCY,
         "DELETE_ITEM": DELETE_ITEM,
         "PIS_BY_START": PIS_BY_START,

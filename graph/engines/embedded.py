@@ -137,6 +137,17 @@ class EmbeddedServer:
                 log.warning("FalkorDB exited with %s on stop", proc.returncode)
         self._release_lock()
 
+    async def halt(self) -> None:
+        """Stop the owned server but keep the data dir's lock, so that its files can be
+        replaced (restore) while no other process can start a server on them."""
+        if not self.owner:
+            raise EngineLocked(f"this process does not own the engine of {self.data_dir}",
+                               engine=ENGINE)
+        proc, self._proc = self._proc, None  # supervision restarts only a _proc it has
+        if proc is not None:
+            await _terminate(proc, self.stop_timeout)
+            _unlink(self.pidfile)
+
     async def ensure_running(self) -> bool:
         """Restart the server if this process owns it and it died; True when it restarted."""
         if self._stopping or not self.owner or self._proc is None:
