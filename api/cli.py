@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from api.service import ImportOutcome, PortfolioService
@@ -27,6 +28,14 @@ from api.settings import ConfigError, Settings, check_bind
 from graph.engines import create_engine
 from graph.engines.base import EngineError
 from graph.model import Severity
+from graph.sources import (
+    Mapping,
+    MappingError,
+    SourceError,
+    SourceFormat,
+    convert,
+    load_mapping,
+)
 from graph.store import Actor, Store
 from rules.errors import PolicyError
 from rules.policy import load_policy
@@ -78,6 +87,22 @@ async def _import(settings: Settings, document: Any, fmt: str) -> int:
     async with _service(settings) as service:
         with err.status("Validating and writing the portfolio…"):
             outcome = await service.import_document(document, _cli_actor())
+    _print_import(outcome, fmt)
+    return 0 if outcome.applied else 1
+
+
+async def _import_source(settings: Settings, source: SourceFormat, path: Path,
+                         mapping: Mapping, fmt: str) -> int:
+    async with _service(settings) as service:
+        with err.status(f"Reading the {source.value} export {path}…"):
+            existing = (await service.snapshot()).kinds()
+            converted = convert(source, path, mapping, existing)
+        if converted.skipped:
+            err.print(f"Skipped {len(converted.skipped)} item(s) in states the mapping skips "
+                      f"({', '.join(mapping.skip_states)}).")
+        with err.status("Validating and writing the portfolio…"):
+            outcome = await service.import_document(converted.document, _cli_actor(),
+                                                    validate=converted.validate)
     _print_import(outcome, fmt)
     return 0 if outcome.applied else 1
 
@@ -209,9 +234,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true",
                        help="load the demo portfolio first when the graph is empty")
 
-    imp = sub.add_parser("import", help="import a portfolio document (all or nothing)")
-    imp.add_argument("file", type=Path)
+    imp = sub.add_parser("import", help="import a portfolio document (all or nothing), or an "
+                         "export of Jira, Azure DevOps or a spreadsheet with --from")
+    imp.add_argument("file", type=Path, help="the document; with --from, an export file or a "
+                     "folder of paged exports / CSV sheets")
     common(imp)
+    imp.add_argument("--from", dest="source", choices=[s.value for s in SourceFormat],
+                     help="read a tool's export instead of a portfolio document")
+    imp.add_argument("--mapping", type=Path, help="YAML mapping of the export onto the "
+                     "portfolio (overrides the --from preset key by key)")
     imp.add_argument("--format", choices=("table", "json"), default="table")
 
     audit = sub.add_parser("audit", help="print every guardrail violation; exit 1 on ERROR")
@@ -236,7 +267,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command == "serve":
             return _serve(settings, args.demo)
+        if args.command == "import" and args.source is not None:
+            source = SourceFormat(args.source)
+            mapping = load_mapping(source, args.mapping)
+            return asyncio.run(_import_source(settings, source, args.file, mapping, args.format))
         if args.command == "import":
+            if args.mapping is not None:
+                err.print("[red]--mapping goes with --from[/red]")
+                return 2
             if not args.file.is_file():
                 err.print(f"[red]No such file: {args.file}[/red]")
                 return 2
@@ -255,6 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 err.print("[red]--limit must be between 1 and 1000[/red]")
                 return 2
             return asyncio.run(_log(settings, args.item, args.limit, args.format))
+    except (SourceError, MappingError) as exc:
+        err.print(f"[red]{escape(str(exc))}[/red]")
+        return 1
     except (ConfigError, PolicyError) as exc:
         err.print(f"[red]{exc}[/red]")
         return 2

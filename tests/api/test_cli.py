@@ -110,3 +110,55 @@ def test_serve_refuses_open_mode_off_loopback(
     monkeypatch.delenv("PORTFOLIO_JWT_SECRET", raising=False)
     code, _, err = run(capsys, "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path))
     assert code == 2 and "PORTFOLIO_JWT_SECRET" in err
+
+
+# --- imports from Jira, Azure DevOps and spreadsheets ---------------------------
+
+SOURCES = DATA / "sources"
+
+
+def test_import_from_jira_lands_with_its_dependencies(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert run(capsys, "import", write(tmp_path, "example.json", example()),
+               "--data-dir", data)[0] == 0
+    code, out, err = run(capsys, "import", str(SOURCES / "jira"), "--from", "jira",
+                         "--mapping", str(SOURCES / "jira-mapping.yaml"), "--data-dir", data,
+                         "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["created"] == 5
+    code, out, _ = run(capsys, "log", "--data-dir", data, "--format", "json", "--limit", "1")
+    [entry] = json.loads(out)
+    assert sorted(entry["after"]["created"]) == ["PAY-1", "PAY-2", "PAY-3", "PAY-5", "PAY-6"]
+
+
+def test_a_bad_export_writes_nothing_and_names_the_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert run(capsys, "import", write(tmp_path, "example.json", example()),
+               "--data-dir", data)[0] == 0
+    sheet = tmp_path / "plan.csv"
+    sheet.write_text("kind,id,name,workType,state,team\n"
+                     "feature,F-NEW,New,BUSINESS,BACKLOG,T-KESTREL\n"
+                     "feature,F-BAD,Bad,BUSINESS,BACKLOG,T-NOBODY\n")
+    code, out, _ = run(capsys, "import", str(sheet), "--from", "csv", "--data-dir", data,
+                       "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["applied"] is False
+    assert [(e["path"], e["code"]) for e in result["errors"]] == [
+        ("plan.csv:row 3.team", "UNKNOWN_REFERENCE")]
+    code, out, _ = run(capsys, "log", "--data-dir", data, "--format", "json")
+    assert len(json.loads(out)) == 1  # only the first import
+
+
+def test_export_and_mapping_errors_exit_1_with_the_reason(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    code, _, err = run(capsys, "import", str(tmp_path / "missing"), "--from", "jira",
+                       "--data-dir", data)
+    assert code == 1 and "no such file or folder" in err
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("feature: {fields: {colour: summary}}\n")
+    code, _, err = run(capsys, "import", str(SOURCES / "jira"), "--from", "jira",
+                       "--mapping", str(mapping), "--data-dir", data)
+    assert code == 1 and "feature.fields.colour" in err
