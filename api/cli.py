@@ -25,6 +25,7 @@ from rich.table import Table
 
 from api.service import ImportOutcome, PortfolioService
 from api.settings import ConfigError, Settings, check_bind
+from graph.document_schema import document_json_schema
 from graph.engines import create_engine
 from graph.engines.base import EngineError
 from graph.model import Severity
@@ -253,6 +254,11 @@ def _parser() -> argparse.ArgumentParser:
     common(demo)
     demo.add_argument("--format", choices=("table", "json"), default="table")
 
+    schema = sub.add_parser("schema", help="print a JSON Schema: `document` is the portfolio "
+                            "document that import reads")
+    schema.add_argument("what", choices=("document",))
+    schema.add_argument("--policy", type=Path, help="take the WSJF scale from this policy")
+
     log = sub.add_parser("log", help="print the audit log, newest first")
     log.add_argument("--data-dir", type=Path)
     log.add_argument("--item", help="only entries about this item id")
@@ -284,6 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 err.print(f"[red]{args.file} is not valid JSON: {exc}[/red]")
                 return 1
             return asyncio.run(_import(settings, document, args.format))
+        if args.command == "schema":
+            scale = load_policy(settings.policy).wsjf_scale
+            print(json.dumps(document_json_schema(scale), indent=2))
+            return 0
         if args.command == "audit":
             return asyncio.run(_audit(settings, args.format))
         if args.command == "demo":

@@ -162,3 +162,32 @@ def test_export_and_mapping_errors_exit_1_with_the_reason(
     code, _, err = run(capsys, "import", str(SOURCES / "jira"), "--from", "jira",
                        "--mapping", str(mapping), "--data-dir", data)
     assert code == 1 and "feature.fields.colour" in err
+
+
+def test_the_document_schema_accepts_documents_and_names_what_is_wrong(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    from graph.samples.demo import demo_document
+
+    code, out, _ = run(capsys, "schema", "document")
+    schema = json.loads(out)
+    assert code == 0
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for document in (example(), demo_document()):
+        assert list(validator.iter_errors(document)) == []
+    bad = example()
+    bad["features"][0]["wsjf"]["jobSize"] = 4  # not on the modified Fibonacci scale
+    bad["features"][1]["colour"] = "red"
+    bad["pis"][0]["start"] = "next monday"
+    bad["teams"][0]["id"] = "team one"
+    errors = list(validator.iter_errors(bad))
+    # An optional object's errors sit in the context of its anyOf (object or null).
+    found = {tuple(e.absolute_path) for error in errors for e in [error, *error.context]}
+    assert {("features", 0, "wsjf", "jobSize"), ("features", 1), ("pis", 0, "start"),
+            ("teams", 0, "id")} <= found
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("wsjf: {scale: [1, 2, 4, 8]}\n")
+    code, out, _ = run(capsys, "schema", "document", "--policy", str(policy))
+    assert json.loads(out)["$defs"]["Wsjf"]["properties"]["jobSize"]["enum"] == [1, 2, 4, 8]
