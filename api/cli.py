@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.diagram import to_dot, to_mermaid
 from api.service import ImportOutcome, PortfolioService
 from api.settings import ConfigError, Settings, check_bind
 from graph.document_schema import document_json_schema
@@ -38,7 +39,9 @@ from graph.sources import (
     load_mapping,
 )
 from graph.store import Actor, Store
+from rules.board import BoardFilter, board
 from rules.errors import PolicyError
+from rules.impact import MAX_DEPTH
 from rules.policy import load_policy
 
 # Wide enough for a table when piped (rich would otherwise assume 80 columns).
@@ -215,6 +218,31 @@ async def _load_demo_if_empty(settings: Settings) -> None:
 # --- argument parsing -----------------------------------------------------------------
 
 
+async def _graph(settings: Settings, args: argparse.Namespace) -> int:
+    async with _service(settings) as service:
+        portfolio = await service.snapshot()
+    checks = ((args.pi, portfolio.pis, "PI"), (args.art, portfolio.arts, "release train"),
+              (args.value_stream, portfolio.value_streams, "value stream"),
+              (args.around, portfolio.features, "feature"))
+    for wanted, items, what in checks:
+        if wanted is not None and wanted not in items:
+            err.print(f"No {what} with id {escape(repr(wanted))}.")
+            return 2
+    if not 1 <= args.depth <= MAX_DEPTH:
+        err.print(f"--depth must be between 1 and {MAX_DEPTH}")
+        return 2
+    where = BoardFilter(pi=args.pi, art=args.art, value_stream=args.value_stream,
+                        conflicts_only=args.conflicts_only, cross_art_only=args.cross_art_only)
+    edges = board(portfolio, where, around=args.around, max_depth=args.depth)
+    text = (to_dot if args.format == "dot" else to_mermaid)(portfolio, edges)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {len(edges)} dependencies to {escape(str(args.out))}.")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portfolio-graph",
@@ -254,6 +282,22 @@ def _parser() -> argparse.ArgumentParser:
     common(demo)
     demo.add_argument("--format", choices=("table", "json"), default="table")
 
+    board_ = sub.add_parser("graph", help="write the dependency map (the program board) as "
+                            "Graphviz DOT or Mermaid")
+    common(board_)
+    board_.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    board_.add_argument("--pi", help="only dependencies with an end planned in this PI")
+    board_.add_argument("--art", help="only dependencies with an end on this release train")
+    board_.add_argument("--value-stream", help="only dependencies with an end in this stream")
+    board_.add_argument("--conflicts-only", action="store_true",
+                        help="only schedule conflicts (the provider planned later)")
+    board_.add_argument("--cross-art-only", action="store_true",
+                        help="only dependencies between release trains")
+    board_.add_argument("--around", metavar="ID", help="the impact map of this feature: it "
+                        "and what depends on it")
+    board_.add_argument("--depth", type=int, default=10, help="hops for --around (1-50)")
+    board_.add_argument("--out", type=Path, help="write here instead of standard output")
+
     schema = sub.add_parser("schema", help="print a JSON Schema: `document` is the portfolio "
                             "document that import reads")
     schema.add_argument("what", choices=("document",))
@@ -290,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 err.print(f"[red]{args.file} is not valid JSON: {exc}[/red]")
                 return 1
             return asyncio.run(_import(settings, document, args.format))
+        if args.command == "graph":
+            return asyncio.run(_graph(settings, args))
         if args.command == "schema":
             scale = load_policy(settings.policy).wsjf_scale
             print(json.dumps(document_json_schema(scale), indent=2))

@@ -191,3 +191,41 @@ def test_the_document_schema_accepts_documents_and_names_what_is_wrong(
     policy.write_text("wsjf: {scale: [1, 2, 4, 8]}\n")
     code, out, _ = run(capsys, "schema", "document", "--policy", str(policy))
     assert json.loads(out)["$defs"]["Wsjf"]["properties"]["jobSize"]["enum"] == [1, 2, 4, 8]
+
+
+def test_graph_draws_the_program_board(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert run(capsys, "demo", "--data-dir", data)[0] == 0
+    code, out, _ = run(capsys, "graph", "--data-dir", data, "--format", "dot",
+                       "--conflicts-only")
+    assert code == 0 and out.startswith("digraph program_board {")
+    conflicts = out.count('label="conflict"')
+    assert conflicts >= 1  # the demo plants schedule conflicts
+    assert out.count(" -> ") == conflicts  # and only those are drawn
+    code, out, _ = run(capsys, "graph", "--data-dir", data)
+    assert code == 0 and out.startswith("flowchart LR")
+    code, out, _ = run(capsys, "audit", "--data-dir", data, "--format", "json")
+    planted = {v["subjectId"] for v in json.loads(out) if v["rule"] ==
+               "dependency.schedule-conflict"}
+    code, out, _ = run(capsys, "graph", "--data-dir", data, "--around", sorted(planted)[0],
+                       "--out", str(tmp_path / "impact.mmd"))
+    assert code == 0 and (tmp_path / "impact.mmd").read_text().startswith("flowchart LR")
+    code, _, err = run(capsys, "graph", "--data-dir", data, "--pi", "PI-NOPE")
+    assert code == 2 and "No PI with id 'PI-NOPE'" in err
+
+
+def test_graph_escapes_names_for_each_format(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    document = example()
+    document["features"][0]["name"] = 'Evil "] --> x; } digraph { [label="'
+    dependency = document["dependencies"][0]
+    data = str(tmp_path / "data")
+    assert run(capsys, "import", write(tmp_path, "doc.json", document), "--data-dir", data)[0] == 0
+    code, dot, _ = run(capsys, "graph", "--data-dir", data, "--format", "dot")
+    assert code == 0 and dependency["from"] in dot
+    [line] = [line for line in dot.splitlines() if "Evil" in line]
+    assert line.replace('\\"', "").count('"') == 2  # only the label's own quotes are bare
+    code, mermaid, _ = run(capsys, "graph", "--data-dir", data)
+    [line] = [line for line in mermaid.splitlines() if "Evil" in line]
+    assert code == 0 and line.count('"') == 2 and "#quot;] --#gt; x;" in line
