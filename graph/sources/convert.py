@@ -94,6 +94,8 @@ class Converted:
 def lookup(data: Any, path: str) -> Any:
     """A dotted path into nested maps and lists; a key may itself hold dots (ADO's
     `System.Title`), so the longest key present wins at each level."""
+    if isinstance(data, dict) and path in data:  # the common case: a plain key
+        return data[path]
     parts = path.split(".")
     current = data
     index = 0
@@ -130,6 +132,7 @@ class _Mapper:
         self.out = Converted(imported_at=datetime.now(UTC).isoformat(timespec="seconds"))
         self.ids: dict[str, str] = {}  # source key -> our id, for imported items
         self.imported: set[str] = set()  # our ids of imported items
+        self._enablers: dict[int, frozenset[str]] = {}
 
     def our_id(self, key: str) -> str:
         return f"{self.mapping.id_prefix}{key}"
@@ -209,9 +212,18 @@ class _Mapper:
     def work_type(self, record: Record, rules: KindMapping) -> str:
         rule = rules.work_type
         value = None if rule.field is None else lookup(record.fields, rule.field)
-        values = value if isinstance(value, list) else _SPLIT.split(str(value or ""))
-        wanted = {v.lower() for v in rule.enabler}
+        if _empty(value):
+            return "BUSINESS"
+        values = value if isinstance(value, list) else _SPLIT.split(str(value))
+        wanted = self.enabler_values(rules)
         return "ENABLER" if any(str(v).lower() in wanted for v in values) else "BUSINESS"
+
+    def enabler_values(self, rules: KindMapping) -> frozenset[str]:
+        found = self._enablers.get(id(rules))
+        if found is None:
+            found = self._enablers[id(rules)] = frozenset(
+                v.lower() for v in rules.work_type.enabler)
+        return found
 
     def value(self, name: str, value: Any, where: str) -> Any:
         if name in _NUMBER_FIELDS:
