@@ -21,9 +21,11 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from api.auth import AuthMiddleware, verifier_for
+from api.graphiql import ASSETS_DIR, ASSETS_PATH
 from api.limits import BodyLimit
 from api.observe import AccessLog, RecordOperation
 from api.runtime import Runtime
@@ -83,11 +85,14 @@ def create_app(settings: Settings, store: Store | None = None,
 
     schema = build_schema(settings, extra_extensions=[RecordOperation])
     graphql = GraphQLView(schema, settings, runtime)
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
+    if settings.graphiql:
+        # GraphiQL's scripts and styles: public files, no portfolio data (api/graphiql.py).
+        routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
     middleware = [Middleware(AccessLog)]
     if settings.cors_origins:
         # Browser dashboards on other origins; preflights are answered here, before auth.

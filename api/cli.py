@@ -23,18 +23,30 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from api.diagram import to_dot, to_mermaid
 from api.outcomes import ImportOutcome
 from api.roles import Actor, Role
 from api.service import PortfolioService
 from api.settings import ConfigError, Settings, check_bind
 from graph import backup
 from graph.backup import BackupError, write_atomically
+from graph.document_schema import document_json_schema
 from graph.engines import create_engine
 from graph.engines.base import EngineError
 from graph.export import is_archive
 from graph.model import Severity
+from graph.sources import (
+    Mapping,
+    MappingError,
+    SourceError,
+    SourceFormat,
+    convert,
+    load_mapping,
+)
 from graph.store import Store
+from rules.board import BoardFilter, board
 from rules.errors import PolicyError
+from rules.impact import MAX_DEPTH
 from rules.policy import load_policy
 
 # Wide enough for a table when piped (rich would otherwise assume 80 columns).
@@ -84,6 +96,22 @@ async def _import(settings: Settings, document: Any, fmt: str) -> int:
     async with _service(settings) as service:
         with err.status("Validating and writing the portfolio…"):
             outcome = await service.import_document(document, _cli_actor())
+    _print_import(outcome, fmt)
+    return 0 if outcome.applied else 1
+
+
+async def _import_source(settings: Settings, source: SourceFormat, path: Path,
+                         mapping: Mapping, fmt: str) -> int:
+    async with _service(settings) as service:
+        with err.status(f"Reading the {source.value} export {path}…"):
+            existing = (await service.snapshot()).kinds()
+            converted = convert(source, path, mapping, existing)
+        if converted.skipped:
+            err.print(f"Skipped {len(converted.skipped)} item(s) in states the mapping skips "
+                      f"({', '.join(mapping.skip_states)}).")
+        with err.status("Validating and writing the portfolio…"):
+            outcome = await service.import_document(converted.document, _cli_actor(),
+                                                    validate=converted.validate)
     _print_import(outcome, fmt)
     return 0 if outcome.applied else 1
 
@@ -255,6 +283,31 @@ async def _load_demo_if_empty(settings: Settings) -> None:
 # --- argument parsing -----------------------------------------------------------------
 
 
+async def _graph(settings: Settings, args: argparse.Namespace) -> int:
+    async with _service(settings) as service:
+        portfolio = await service.snapshot()
+    checks = ((args.pi, portfolio.pis, "PI"), (args.art, portfolio.arts, "release train"),
+              (args.value_stream, portfolio.value_streams, "value stream"),
+              (args.around, portfolio.features, "feature"))
+    for wanted, items, what in checks:
+        if wanted is not None and wanted not in items:
+            err.print(f"No {what} with id {escape(repr(wanted))}.")
+            return 2
+    if not 1 <= args.depth <= MAX_DEPTH:
+        err.print(f"--depth must be between 1 and {MAX_DEPTH}")
+        return 2
+    where = BoardFilter(pi=args.pi, art=args.art, value_stream=args.value_stream,
+                        conflicts_only=args.conflicts_only, cross_art_only=args.cross_art_only)
+    edges = board(portfolio, where, around=args.around, max_depth=args.depth)
+    text = (to_dot if args.format == "dot" else to_mermaid)(portfolio, edges)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="utf-8")
+        err.print(f"Wrote {len(edges)} dependencies to {escape(str(args.out))}.")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="portfolio-graph",
@@ -275,9 +328,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true",
                        help="load the demo portfolio first when the graph is empty")
 
-    imp = sub.add_parser("import", help="import a portfolio document (all or nothing)")
-    imp.add_argument("file", type=Path)
+    imp = sub.add_parser("import", help="import a portfolio document (all or nothing), or an "
+                         "export of Jira, Azure DevOps or a spreadsheet with --from")
+    imp.add_argument("file", type=Path, help="the document; with --from, an export file or a "
+                     "folder of paged exports / CSV sheets")
     common(imp)
+    imp.add_argument("--from", dest="source", choices=[s.value for s in SourceFormat],
+                     help="read a tool's export instead of a portfolio document")
+    imp.add_argument("--mapping", type=Path, help="YAML mapping of the export onto the "
+                     "portfolio (overrides the --from preset key by key)")
     imp.add_argument("--format", choices=("table", "json"), default="table")
 
     audit = sub.add_parser("audit", help="print every guardrail violation; exit 1 on ERROR")
@@ -306,6 +365,26 @@ def _parser() -> argparse.ArgumentParser:
     rst.add_argument("file", type=Path)
     rst.add_argument("--data-dir", type=Path)
     rst.add_argument("--force", action="store_true", help="replace a store that holds data")
+    board_ = sub.add_parser("graph", help="write the dependency map (the program board) as "
+                            "Graphviz DOT or Mermaid")
+    common(board_)
+    board_.add_argument("--format", choices=("mermaid", "dot"), default="mermaid")
+    board_.add_argument("--pi", help="only dependencies with an end planned in this PI")
+    board_.add_argument("--art", help="only dependencies with an end on this release train")
+    board_.add_argument("--value-stream", help="only dependencies with an end in this stream")
+    board_.add_argument("--conflicts-only", action="store_true",
+                        help="only schedule conflicts (the provider planned later)")
+    board_.add_argument("--cross-art-only", action="store_true",
+                        help="only dependencies between release trains")
+    board_.add_argument("--around", metavar="ID", help="the impact map of this feature: it "
+                        "and what depends on it")
+    board_.add_argument("--depth", type=int, default=10, help="hops for --around (1-50)")
+    board_.add_argument("--out", type=Path, help="write here instead of standard output")
+
+    schema = sub.add_parser("schema", help="print a JSON Schema: `document` is the portfolio "
+                            "document that import reads")
+    schema.add_argument("what", choices=("document",))
+    schema.add_argument("--policy", type=Path, help="take the WSJF scale from this policy")
 
     log = sub.add_parser("log", help="print the audit log, newest first")
     log.add_argument("--data-dir", type=Path)
@@ -321,7 +400,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         if args.command == "serve":
             return _serve(settings, args.demo)
+        if args.command == "import" and args.source is not None:
+            source = SourceFormat(args.source)
+            mapping = load_mapping(source, args.mapping)
+            return asyncio.run(_import_source(settings, source, args.file, mapping, args.format))
         if args.command == "import":
+            if args.mapping is not None:
+                err.print("[red]--mapping goes with --from[/red]")
+                return 2
             if not args.file.is_file():
                 err.print(f"[red]No such file: {args.file}[/red]")
                 return 2
@@ -344,6 +430,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_backup(settings, args.out))
         if args.command == "restore":
             return asyncio.run(_restore(settings, args.file, args.force))
+        if args.command == "graph":
+            return asyncio.run(_graph(settings, args))
+        if args.command == "schema":
+            scale = load_policy(settings.policy).wsjf_scale
+            print(json.dumps(document_json_schema(scale), indent=2))
+            return 0
         if args.command == "audit":
             return asyncio.run(_audit(settings, args.format))
         if args.command == "demo":
@@ -353,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 err.print("[red]--limit must be between 1 and 1000[/red]")
                 return 2
             return asyncio.run(_log(settings, args.item, args.limit, args.format))
-    except BackupError as exc:
+    except (BackupError, SourceError, MappingError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]")
         return 1
     except (ConfigError, PolicyError) as exc:

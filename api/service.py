@@ -12,7 +12,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from api.errors import ErrorCode, Forbidden, ServiceError
 from api.outcomes import ChangeOutcome, ImportOutcome
@@ -42,6 +42,13 @@ from rules.policy import Policy
 from rules.violation import Violation
 
 WRITE_ATTEMPTS = 20
+
+
+class Validate(Protocol):
+    """How an import validates its document (validate_document's signature)."""
+
+    def __call__(self, raw: Any, *, scale: Sequence[int],
+                 existing: Mapping[str, Kind]) -> ParsedDocument | list[InputError]: ...
 T = TypeVar("T")
 
 
@@ -96,13 +103,17 @@ class PortfolioService:
 
     # --- import ---------------------------------------------------------------
 
-    async def import_document(self, raw: Any, actor: Actor) -> ImportOutcome:
-        """Validate the whole document, then write it in one statement; never blocked."""
-        return await self._until_written(lambda: self._import_once(raw, actor), "the import")
+    async def import_document(self, raw: Any, actor: Actor, *,
+                              validate: Validate = validate_document) -> ImportOutcome:
+        """Validate the whole document, then write it in one statement; never blocked.
+        `validate` may name errors by another path (a converted export: its rows)."""
+        return await self._until_written(lambda: self._import_once(raw, actor, validate),
+                                         "the import")
 
-    async def _import_once(self, raw: Any, actor: Actor) -> ImportOutcome | None:
+    async def _import_once(self, raw: Any, actor: Actor,
+                           validate: Validate) -> ImportOutcome | None:
         before = await self.snapshot()
-        parsed = validate_document(raw, scale=self.policy.wsjf_scale, existing=before.kinds())
+        parsed = validate(raw, scale=self.policy.wsjf_scale, existing=before.kinds())
         if not isinstance(parsed, ParsedDocument):
             return ImportOutcome(applied=False, errors=parsed)
         change = parsed.change()

@@ -22,7 +22,7 @@ from typing import Any, cast
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 from strawberry.asgi import GraphQL
@@ -38,6 +38,7 @@ from strawberry.types.graphql import OperationType
 
 from api.auth import actor_of
 from api.errors import ApiError, ErrorCode
+from api.graphiql import offline_page
 from api.loaders import Context, create_loaders
 from api.roles import Actor
 from api.runtime import Runtime
@@ -118,6 +119,11 @@ class GraphQLView(GraphQL[Context, None]):
                          allow_queries_via_get=True, multipart_uploads_enabled=False)
         self.settings = settings
         self.runtime = runtime
+        self._ide_page = offline_page(self.graphql_ide_html) if settings.graphiql else ""
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """strawberry's GraphiQL page, loading its scripts from this app (api/graphiql.py)."""
+        return HTMLResponse(self._ide_page)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

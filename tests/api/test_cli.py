@@ -110,3 +110,122 @@ def test_serve_refuses_open_mode_off_loopback(
     monkeypatch.delenv("PORTFOLIO_JWT_SECRET", raising=False)
     code, _, err = run(capsys, "serve", "--host", "0.0.0.0", "--data-dir", str(tmp_path))
     assert code == 2 and "PORTFOLIO_JWT_SECRET" in err
+
+
+# --- imports from Jira, Azure DevOps and spreadsheets ---------------------------
+
+SOURCES = DATA / "sources"
+
+
+def test_import_from_jira_lands_with_its_dependencies(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert run(capsys, "import", write(tmp_path, "example.json", example()),
+               "--data-dir", data)[0] == 0
+    code, out, err = run(capsys, "import", str(SOURCES / "jira"), "--from", "jira",
+                         "--mapping", str(SOURCES / "jira-mapping.yaml"), "--data-dir", data,
+                         "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["created"] == 5
+    code, out, _ = run(capsys, "log", "--data-dir", data, "--format", "json", "--limit", "1")
+    [entry] = json.loads(out)
+    assert sorted(entry["after"]["created"]) == ["PAY-1", "PAY-2", "PAY-3", "PAY-5", "PAY-6"]
+
+
+def test_a_bad_export_writes_nothing_and_names_the_row(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert run(capsys, "import", write(tmp_path, "example.json", example()),
+               "--data-dir", data)[0] == 0
+    sheet = tmp_path / "plan.csv"
+    sheet.write_text("kind,id,name,workType,state,team\n"
+                     "feature,F-NEW,New,BUSINESS,BACKLOG,T-KESTREL\n"
+                     "feature,F-BAD,Bad,BUSINESS,BACKLOG,T-NOBODY\n")
+    code, out, _ = run(capsys, "import", str(sheet), "--from", "csv", "--data-dir", data,
+                       "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["applied"] is False
+    assert [(e["path"], e["code"]) for e in result["errors"]] == [
+        ("plan.csv:row 3.team", "UNKNOWN_REFERENCE")]
+    code, out, _ = run(capsys, "log", "--data-dir", data, "--format", "json")
+    assert len(json.loads(out)) == 1  # only the first import
+
+
+def test_export_and_mapping_errors_exit_1_with_the_reason(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    code, _, err = run(capsys, "import", str(tmp_path / "missing"), "--from", "jira",
+                       "--data-dir", data)
+    assert code == 1 and "no such file or folder" in err
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("feature: {fields: {colour: summary}}\n")
+    code, _, err = run(capsys, "import", str(SOURCES / "jira"), "--from", "jira",
+                       "--mapping", str(mapping), "--data-dir", data)
+    assert code == 1 and "feature.fields.colour" in err
+
+
+def test_the_document_schema_accepts_documents_and_names_what_is_wrong(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    from graph.samples.demo import demo_document
+
+    code, out, _ = run(capsys, "schema", "document")
+    schema = json.loads(out)
+    assert code == 0
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for document in (example(), demo_document()):
+        assert list(validator.iter_errors(document)) == []
+    bad = example()
+    bad["features"][0]["wsjf"]["jobSize"] = 4  # not on the modified Fibonacci scale
+    bad["features"][1]["colour"] = "red"
+    bad["pis"][0]["start"] = "next monday"
+    bad["teams"][0]["id"] = "team one"
+    errors = list(validator.iter_errors(bad))
+    # An optional object's errors sit in the context of its anyOf (object or null).
+    found = {tuple(e.absolute_path) for error in errors for e in [error, *error.context]}
+    assert {("features", 0, "wsjf", "jobSize"), ("features", 1), ("pis", 0, "start"),
+            ("teams", 0, "id")} <= found
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("wsjf: {scale: [1, 2, 4, 8]}\n")
+    code, out, _ = run(capsys, "schema", "document", "--policy", str(policy))
+    assert json.loads(out)["$defs"]["Wsjf"]["properties"]["jobSize"]["enum"] == [1, 2, 4, 8]
+
+
+def test_graph_draws_the_program_board(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    data = str(tmp_path / "data")
+    assert run(capsys, "demo", "--data-dir", data)[0] == 0
+    code, out, _ = run(capsys, "graph", "--data-dir", data, "--format", "dot",
+                       "--conflicts-only")
+    assert code == 0 and out.startswith("digraph program_board {")
+    conflicts = out.count('label="conflict"')
+    assert conflicts >= 1  # the demo plants schedule conflicts
+    assert out.count(" -> ") == conflicts  # and only those are drawn
+    code, out, _ = run(capsys, "graph", "--data-dir", data)
+    assert code == 0 and out.startswith("flowchart LR")
+    code, out, _ = run(capsys, "audit", "--data-dir", data, "--format", "json")
+    planted = {v["subjectId"] for v in json.loads(out) if v["rule"] ==
+               "dependency.schedule-conflict"}
+    code, out, _ = run(capsys, "graph", "--data-dir", data, "--around", sorted(planted)[0],
+                       "--out", str(tmp_path / "impact.mmd"))
+    assert code == 0 and (tmp_path / "impact.mmd").read_text().startswith("flowchart LR")
+    code, _, err = run(capsys, "graph", "--data-dir", data, "--pi", "PI-NOPE")
+    assert code == 2 and "No PI with id 'PI-NOPE'" in err
+
+
+def test_graph_escapes_names_for_each_format(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    document = example()
+    document["features"][0]["name"] = 'Evil "] --> x; } digraph { [label="'
+    dependency = document["dependencies"][0]
+    data = str(tmp_path / "data")
+    assert run(capsys, "import", write(tmp_path, "doc.json", document), "--data-dir", data)[0] == 0
+    code, dot, _ = run(capsys, "graph", "--data-dir", data, "--format", "dot")
+    assert code == 0 and dependency["from"] in dot
+    [line] = [line for line in dot.splitlines() if "Evil" in line]
+    assert line.replace('\\"', "").count('"') == 2  # only the label's own quotes are bare
+    code, mermaid, _ = run(capsys, "graph", "--data-dir", data)
+    [line] = [line for line in mermaid.splitlines() if "Evil" in line]
+    assert code == 0 and line.count('"') == 2 and "#quot;] --#gt; x;" in line
