@@ -229,6 +229,10 @@ class PortfolioService:
         existing = before.get(str(data.get("id")))
         if kind is Kind.EPIC:
             data = self._approval(data, existing, actor)
+        source = getattr(existing, "source", None)
+        if data.get("source") is None and source is not None:
+            # Where an imported item came from stays true when it is edited here.
+            data["source"] = source.model_dump(by_alias=True, mode="json")
         item = validate_item(kind, data, scale=self.policy.wsjf_scale, existing=before.kinds())
         if isinstance(item, list):
             return ChangeOutcome(applied=False, errors=item)

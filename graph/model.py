@@ -246,6 +246,16 @@ class Wsjf(_Model):
         return float(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+class Source(_Model):
+    """Where an imported epic or feature came from: the tool, its key there, a link to it,
+    and when it was imported (ISO 8601 instant), so users see how fresh the data is."""
+
+    system: str
+    key: str
+    url: str | None = None
+    imported_at: str
+
+
 class Theme(_Model):
     id: ItemId
     name: str
@@ -316,6 +326,7 @@ class Epic(_Model):
     themes: IdList = ()
     key_results: IdList = ()
     wsjf: Wsjf | None = None
+    source: Source | None = None
 
 
 class Feature(_Model):
@@ -328,6 +339,7 @@ class Feature(_Model):
     team: str | None = None
     pi: str | None = None
     wsjf: Wsjf | None = None
+    source: Source | None = None
 
 
 class Dependency(_Model):

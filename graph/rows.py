@@ -1,7 +1,8 @@
 """Conversions between model items and what the graph stores.
 
-Node properties are flat scalars (the WSJF inputs flattened with a `wsjf`
-prefix, dates as ISO strings); links are relationships and come back from
+Node properties are flat scalars (nested values such as the WSJF inputs and an
+item's source flattened with their field's name as prefix: `wsjfJobSize`,
+`sourceKey`; dates as ISO strings); links are relationships and come back from
 the read statements as id fields of the row (see graph/cypher/statements.py).
 """
 
@@ -9,14 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.model import LINK_AMOUNT, MODEL_OF_KIND, Arity, Item, Kind, Wsjf, links_of
+from pydantic import BaseModel
 
-WSJF_PROPS = {
-    "userBusinessValue": "wsjfUserBusinessValue",
-    "timeCriticality": "wsjfTimeCriticality",
-    "riskReductionOpportunityEnablement": "wsjfRiskReductionOpportunityEnablement",
-    "jobSize": "wsjfJobSize",
-}
+from graph.model import LINK_AMOUNT, MODEL_OF_KIND, Arity, Item, Kind, Source, Wsjf, links_of
+
+# Nested values stored flat: field alias -> model; each of its fields is the
+# property `<alias><Field>` (wsjf.jobSize -> wsjfJobSize).
+FLATTENED: dict[str, type[BaseModel]] = {"wsjf": Wsjf, "source": Source}
+
+
+def _flat(prefix: str, model: type[BaseModel]) -> dict[str, str]:
+    aliases = [f.alias or n for n, f in model.model_fields.items()]
+    return {alias: prefix + alias[0].upper() + alias[1:] for alias in aliases}
+
+
+FLAT_PROPS: dict[str, dict[str, str]] = {
+    alias: _flat(alias, model) for alias, model in FLATTENED.items()}
+WSJF_PROPS = FLAT_PROPS["wsjf"]
 
 # Fields of each kind that are links (relationships), not node properties (from LINKS).
 LINK_FIELDS: dict[Kind, frozenset[str]] = {
@@ -32,10 +42,8 @@ def _props_of(kind: Kind) -> tuple[str, ...]:
         model = MODEL_OF_KIND[kind]
         names = [f.alias or n for n, f in model.model_fields.items()]
         names = [n for n in names if n not in LINK_FIELDS[kind]]
-        if "wsjf" in names:
-            names.remove("wsjf")
-            names.extend(WSJF_PROPS.values())
-        _PROPS[kind] = tuple(names)
+        flat = [p for n in names if n in FLAT_PROPS for p in FLAT_PROPS[n].values()]
+        _PROPS[kind] = tuple([n for n in names if n not in FLAT_PROPS] + flat)
     return _PROPS[kind]
 
 
@@ -51,8 +59,8 @@ def to_props(item: Item, kind: Kind) -> dict[str, Any]:
     for key, value in data.items():
         if key in LINK_FIELDS[kind]:
             continue
-        if key == "wsjf":
-            for field, prop in WSJF_PROPS.items():
+        if key in FLAT_PROPS:
+            for field, prop in FLAT_PROPS[key].items():
                 props[prop] = None if value is None else value[field]
             continue
         props[key] = value
@@ -85,9 +93,12 @@ def from_row(kind: Kind, row: dict[str, Any]) -> Item:
     in graph/cypher/statements.py); lists come back in no fixed order, so MANY links
     are sorted by id.
     """
-    data = {k: v for k, v in row.items() if v is not None and k not in WSJF_PROPS.values()}
-    if kind in (Kind.EPIC, Kind.FEATURE) and row.get("wsjfJobSize") is not None:
-        data["wsjf"] = Wsjf.model_validate({f: row[p] for f, p in WSJF_PROPS.items()})
+    flat = {p for props in FLAT_PROPS.values() for p in props.values()}
+    data = {k: v for k, v in row.items() if v is not None and k not in flat}
+    for alias, props in FLAT_PROPS.items():
+        values = {f: row[p] for f, p in props.items() if row.get(p) is not None}
+        if values:  # written whole by to_props, so present whole
+            data[alias] = FLATTENED[alias].model_validate(values)
     for link in links_of(kind):
         if link.arity is Arity.MANY:
             data[link.alias] = sorted(data.get(link.alias) or [])

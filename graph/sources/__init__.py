@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from graph.sources.azure_devops import read_azure_devops
-from graph.sources.convert import Converted, Edge, Record, SourceRef, to_document
+from graph.sources.convert import Converted, Edge, Record, to_document
 from graph.sources.csv_sheets import read_csv
 from graph.sources.jira import read_jira
 from graph.sources.mapping import Mapping, MappingError, SourceFormat, load_mapping
@@ -50,7 +50,6 @@ __all__ = [
     "MappingError",
     "SourceError",
     "SourceFormat",
-    "SourceRef",
     "convert",
     "load_mapping",
     "parse_csv",

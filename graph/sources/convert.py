@@ -49,20 +49,12 @@ class Edge:
     origin: str
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRef:
-    system: str
-    key: str
-    url: str | None
-
-
 @dataclass(slots=True)
 class Converted:
     """A document ready for import, or the errors that stop it; never both."""
 
     document: dict[str, Any] = field(default_factory=dict)
     errors: list[InputError] = field(default_factory=list)
-    sources: dict[str, SourceRef] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # origins of items in skipped states
     imported_at: str = ""
     # Document path of each entry ("features.3", "dependencies.0") -> source origin.
@@ -191,11 +183,14 @@ class _Mapper:
                            + ", ".join(missing), Code.REQUIRED)
             else:
                 entry["wsjf"] = wsjf
+        entry["source"] = {"system": self.system.value, "key": record.key,
+                           "importedAt": self.out.imported_at}
+        if record.url:
+            entry["source"]["url"] = record.url
         key = "epics" if kind == "epic" else "features"
         items = self.out.document.setdefault(key, [])
         self.out.origins[f"{key}.{len(items)}"] = record.origin
         items.append(entry)
-        self.out.sources[our_id] = SourceRef(self.system.value, record.key, record.url)
 
     def state(self, kind: str, rules: KindMapping, value: Any, where: str) -> Any:
         text = str(value)

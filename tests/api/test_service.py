@@ -233,3 +233,29 @@ async def test_concurrent_changes_in_one_process_all_land(falkordb: Engine) -> N
     assert {f"F-NEW-{i}" for i in range(12)} <= set(snapshot.features)
     log = await service.store.audit_log(limit=20)
     assert [e.seq for e in log[:13]] == list(range(13, 0, -1))  # import + 12, no gaps
+
+
+async def test_an_items_source_is_stored_and_survives_an_edit(falkordb: Engine) -> None:
+    """Where an imported feature came from is written with it, read back by a fresh store,
+    and kept by an upsert that does not mention it (the GraphQL inputs cannot)."""
+    document = example()
+    source = {"system": "jira", "key": "PAY-7", "url": "https://meridian.atlassian.net/browse/PAY-7",
+              "importedAt": "2026-12-01T09:30:00+00:00"}
+    document["features"][0]["source"] = source
+    service = await service_on(falkordb, default_policy())
+    assert (await service.import_document(document, ADMIN)).applied
+    feature_id = document["features"][0]["id"]
+    fresh = await Store(falkordb).snapshot()
+    stored = fresh.features[feature_id].source
+    assert stored is not None and stored.model_dump(by_alias=True) == source
+    edited = {k: v for k, v in document["features"][0].items() if k != "source"}
+    edited["name"] = "Renamed here"
+    outcome = await service.upsert(Kind.FEATURE, edited, ADMIN)
+    assert outcome.applied, outcome.errors
+    after = (await Store(falkordb).snapshot()).features[feature_id]
+    assert after.name == "Renamed here" and after.source == stored
+    document["features"][0]["source"] = {"system": "jira"}  # key and importedAt missing
+    outcome_bad = await service.import_document(document, ADMIN)
+    assert not outcome_bad.applied
+    assert {e.path for e in outcome_bad.errors} == {"features.0.source.key",
+                                                    "features.0.source.importedAt"}

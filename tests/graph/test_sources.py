@@ -68,9 +68,10 @@ def test_jira_pages_become_epics_features_and_dependencies() -> None:
     # PAY-2 blocks PAY-3 (seen from both sides: one dependency); PAY-3 blocks PAY-6.
     assert {(d.from_id, d.to_id) for d in doc.dependencies} == {
         ("PAY-3", "PAY-2"), ("PAY-6", "PAY-3")}
-    source = converted.sources["PAY-3"]
-    assert (source.system, source.key, source.url) == (
-        "jira", "PAY-3", "https://meridian.atlassian.net/browse/PAY-3")
+    source = pay3.source
+    assert source is not None
+    assert (source.system, source.key, source.url, source.imported_at) == (
+        "jira", "PAY-3", "https://meridian.atlassian.net/browse/PAY-3", converted.imported_at)
 
 
 def write_pages(tmp_path: Path, change: Any) -> Path:
@@ -134,10 +135,12 @@ def test_azure_devops_work_items() -> None:
     # 102's Predecessor 103, and 103's Successor 102: the same dependency, once.
     assert [(d.from_id, d.to_id) for d in doc.dependencies] == [("ADO-102", "ADO-103")]
     assert doc.items[Kind.EPIC][0].business_owner == "Sam Okafor"
-    assert converted.sources["ADO-101"].url == (
-        "https://dev.azure.com/meridian/Meridian/_workitems/edit/101")
-    assert converted.sources["ADO-102"].url == (
-        "https://dev.azure.com/meridian/_workitems/edit/102")
+    epic_source = doc.items[Kind.EPIC][0].source
+    feature_source = features["ADO-102"].source
+    assert epic_source is not None and feature_source is not None
+    assert (epic_source.system, epic_source.key) == ("azure-devops", "101")
+    assert epic_source.url == "https://dev.azure.com/meridian/Meridian/_workitems/edit/101"
+    assert feature_source.url == "https://dev.azure.com/meridian/_workitems/edit/102"
 
 
 @pytest.mark.parametrize("path", ["portfolio.csv", "csv-sheets"])
