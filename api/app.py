@@ -5,7 +5,8 @@ opens the graph store (embedded FalkorDB, or Neo4j with NEO4J_URI), loads
 the policy and builds the service. Tests inject a store or a service and
 then nothing is opened or closed here.
 
-Request path, outermost first: AccessLog (one JSON log line) -> CORS (only with
+Request path, outermost first: AccessLog (one JSON log line) -> LoopbackOnly
+(open mode only: 403 unless Host and Origin are loopback) -> CORS (only with
 PORTFOLIO_CORS_ORIGINS) -> AuthMiddleware
 (401 for a missing or bad token on /graphql) -> BodyLimit (413) -> routes.
 """
@@ -25,6 +26,7 @@ from starlette.routing import Route
 
 from api.auth import AuthMiddleware, verifier_for
 from api.limits import BodyLimit
+from api.loopback import LoopbackOnly
 from api.observe import AccessLog, RecordOperation
 from api.runtime import Runtime
 from api.schema import build_schema
@@ -89,6 +91,9 @@ def create_app(settings: Settings, store: Store | None = None,
         Route("/readyz", readyz, methods=["GET"]),
     ]
     middleware = [Middleware(AccessLog)]
+    if settings.open_mode:
+        # No token guards open mode: refuse rebound DNS names and other sites' pages.
+        middleware.append(Middleware(LoopbackOnly, allowed_origins=settings.cors_origins))
     if settings.cors_origins:
         # Browser dashboards on other origins; preflights are answered here, before auth.
         middleware.append(Middleware(

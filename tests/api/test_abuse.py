@@ -486,7 +486,7 @@ async def raw_http(service: PortfolioService) -> AsyncIterator[httpx.AsyncClient
     """The open-mode app with unhandled exceptions answered as the server does (500)."""
     app = create_app(make_settings(), service=service)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         yield http
 
 
