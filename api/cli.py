@@ -21,6 +21,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from api.service import ImportOutcome, PortfolioService
 from api.settings import ConfigError, Settings, check_bind
@@ -32,8 +33,11 @@ from rules.errors import PolicyError
 from rules.policy import load_policy
 
 # Wide enough for a table when piped (rich would otherwise assume 80 columns).
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+# No markup and no :emoji: codes: names, messages and justifications are user text, and
+# a feature named "[/]" crashed the CLI with MarkupError. Colour goes through style=.
+out = Console(width=None if sys.stdout.isatty() else 160, markup=False, emoji=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, markup=False,
+              emoji=False)
 
 
 def _cli_actor() -> Actor:
@@ -70,13 +74,14 @@ async def _service(settings: Settings) -> AsyncIterator[PortfolioService]:
 
 def _read_document(path: Path) -> Any:
     size = path.stat().st_size
-    with err.status(f"Reading {path} ({size / 1e6:.1f} MB)…"), path.open("rb") as handle:
+    # A Text, not a str: Status parses str as markup whatever the console says.
+    with err.status(Text(f"Reading {path} ({size / 1e6:.1f} MB)…")), path.open("rb") as handle:
         return json.load(handle)
 
 
 async def _import(settings: Settings, document: Any, fmt: str) -> int:
     async with _service(settings) as service:
-        with err.status("Validating and writing the portfolio…"):
+        with err.status(Text("Validating and writing the portfolio…")):
             outcome = await service.import_document(document, _cli_actor())
     _print_import(outcome, fmt)
     return 0 if outcome.applied else 1
@@ -93,7 +98,8 @@ def _print_import(outcome: ImportOutcome, fmt: str) -> None:
         })
         return
     if not outcome.applied:
-        err.print(f"[red]Rejected: {len(outcome.errors)} problem(s); nothing was written.[/red]")
+        err.print(f"Rejected: {len(outcome.errors)} problem(s); nothing was written.",
+                  style="red")
         table = Table("path", "code", "message")
         for e in outcome.errors:
             table.add_row(e.path or "(document)", e.code, e.message)
@@ -115,7 +121,7 @@ def _print_violations(violations: Sequence[Any]) -> None:
     colours = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
     for v in violations:
         colour = colours.get(v.severity, "white")
-        table.add_row(f"[{colour}]{v.severity}[/{colour}]", v.rule,
+        table.add_row(Text(str(v.severity), style=colour), v.rule,
                       f"{v.subject_type} {v.subject_id}", f"{v.excess:g}", v.message)
     out.print(table)
 
@@ -238,12 +244,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _serve(settings, args.demo)
         if args.command == "import":
             if not args.file.is_file():
-                err.print(f"[red]No such file: {args.file}[/red]")
+                err.print(f"No such file: {args.file}", style="red")
                 return 2
             try:
                 document = _read_document(args.file)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                err.print(f"[red]{args.file} is not valid JSON: {exc}[/red]")
+                err.print(f"{args.file} is not valid JSON: {exc}", style="red")
                 return 1
             return asyncio.run(_import(settings, document, args.format))
         if args.command == "audit":
@@ -252,14 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_demo(settings, args.format))
         if args.command == "log":
             if not 1 <= args.limit <= 1000:
-                err.print("[red]--limit must be between 1 and 1000[/red]")
+                err.print("--limit must be between 1 and 1000", style="red")
                 return 2
             return asyncio.run(_log(settings, args.item, args.limit, args.format))
     except (ConfigError, PolicyError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red")
         return 2
     except EngineError as exc:
-        err.print(f"[red]Graph engine ({exc.engine}): {exc}[/red]")
+        err.print(f"Graph engine ({exc.engine}): {exc}", style="red")
         return 3
     except KeyboardInterrupt:
         return 130
