@@ -2,7 +2,10 @@
 
 One process owns a data dir (an flock on `engine.lock`) and its server;
 any other process on the same dir reuses that server through the socket and
-never starts a second one on the same files.
+never starts a second one on the same files. A supervised process that reuses
+another's server takes the data dir over when that server goes away (its
+owner, say a CLI import, finished): `serve` started beside a CLI command keeps
+its engine after the command exits.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class EmbeddedServer:
         self.reuse_timeout = reuse_timeout
         self.stop_timeout = stop_timeout
         self.restarts = 0  # times supervision restarted a dead server
+        self.takeovers = 0  # times supervision took over after the owner's server went away
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock_fd: int | None = None
         self._stopping = False
@@ -102,17 +106,7 @@ class EmbeddedServer:
         while True:
             # Retry the lock in the loop: the owner may exit while we wait.
             if self._try_lock():
-                try:
-                    await self._clear_stale()
-                    await self._spawn_and_wait()
-                except BaseException:
-                    # Never leave a server running without the lock (e.g. start cancelled).
-                    if self._proc is not None:
-                        self._proc.kill()
-                        self._proc.wait()
-                        self._proc = None
-                    self._release_lock()
-                    raise
+                await self._own()
                 return
             status = await ping_status(self.socket_path)
             if status == "ready":
@@ -137,9 +131,34 @@ class EmbeddedServer:
                 log.warning("FalkorDB exited with %s on stop", proc.returncode)
         self._release_lock()
 
+    async def _own(self) -> None:
+        """With the lock just taken: clear what a previous owner left, start our server."""
+        try:
+            await self._clear_stale()
+            await self._spawn_and_wait()
+        except BaseException:
+            # Never leave a server running without the lock (e.g. start cancelled).
+            if self._proc is not None:
+                self._proc.kill()
+                self._proc.wait()
+                self._proc = None
+            self._release_lock()
+            raise
+
     async def ensure_running(self) -> bool:
-        """Restart the server if this process owns it and it died; True when it restarted."""
-        if self._stopping or not self.owner or self._proc is None:
+        """Restart our server if it died, or take over when the owner's went away.
+
+        True when a server was started. A process reusing another's server
+        keeps reusing while that server answers (or loads); once it is down
+        and its owner has released the lock, this process takes the lock and
+        starts the server itself. Until then (the owner still stopping, or
+        another process taking over first) it waits for the next call.
+        """
+        if self._stopping:
+            return False
+        if self._reusing:
+            return await self._take_over()
+        if not self.owner or self._proc is None:
             return False
         code = self._proc.poll()
         if code is None:
@@ -151,8 +170,22 @@ class EmbeddedServer:
         await self._spawn_and_wait()
         return True
 
+    async def _take_over(self) -> bool:
+        if await ping_status(self.socket_path) != "down" or not self._try_lock():
+            return False
+        log.warning("the FalkorDB server of %s went away with its owner; taking it over",
+                    self.data_dir)
+        self._reusing = False
+        try:
+            await self._own()
+        except BaseException:
+            self._reusing = True  # still a client of this dir: try again on the next call
+            raise
+        self.takeovers += 1
+        return True
+
     async def supervise(self, interval: float = 0.5) -> None:
-        """Keep the owned server alive until stop(); meant to run as a task beside `serve`."""
+        """Keep a server alive until stop(), ours or taken over; a task beside `serve`."""
         delay = interval
         while not self._stopping:
             await asyncio.sleep(delay)

@@ -62,6 +62,25 @@ async def main():
 asyncio.run(main())
 """
 
+# A CLI command on the data dir in argv[1]: owns the engine, writes, prints its server
+# pid, and closes the engine (stopping its server) when a line arrives on stdin.
+COMMAND = f"""
+import asyncio, sys
+from pathlib import Path
+from graph.config import EngineConfig
+from graph.engines.falkordb import FalkorDBEngine
+
+async def main():
+    engine = FalkorDBEngine(EngineConfig(data_dir=Path(sys.argv[1])))
+    await engine.start()
+    await engine.write("CREATE (:{Label.ITEM} {{id: 'from-command'}})")
+    print(engine.server.pid, flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    await engine.close()
+
+asyncio.run(main())
+"""
+
 # Holds the data dir's lock without any server, as a wedged owner would.
 HOLDER = """
 import fcntl, os, sys, time
@@ -73,10 +92,10 @@ time.sleep(600)
 """
 
 
-async def spawn(code: str, *args: str) -> asyncio.subprocess.Process:
+async def spawn(code: str, *args: str, stdin: int | None = None) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-c", code, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        stdin=stdin, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 async def first_line(proc: asyncio.subprocess.Process) -> str:
@@ -372,3 +391,52 @@ async def test_bootstrap_over_duplicate_ids_fails_loudly(tmp_path: Path) -> None
         assert "Item" in str(caught.value) and "Team" in str(caught.value)
     finally:
         await engine.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exit_how", ["closes", "is-killed"])
+async def test_a_supervised_reuser_takes_over_when_the_owner_exits(
+    tmp_path: Path, exit_how: str,
+) -> None:
+    data_dir = tmp_path / "db"
+    command = await spawn(COMMAND, str(data_dir), stdin=asyncio.subprocess.PIPE)
+    serve = FalkorDBEngine(EngineConfig(data_dir=data_dir))  # supervised, as `serve` runs it
+    try:
+        command_server = int(await first_line(command))
+        await serve.start()
+        assert not serve.server.owner and serve.server.pid == command_server
+        await serve.write(f"CREATE (:{Label.ITEM} {{id: 'from-serve'}})")
+        if exit_how == "closes":
+            assert command.stdin is not None
+            command.stdin.write(b"done\n")
+            await command.stdin.drain()
+            assert await asyncio.wait_for(command.wait(), 15) == 0
+        else:
+            command.kill()  # its server dies with it (PDEATHSIG)
+            await command.wait()
+        await wait_until(lambda: not process_alive(command_server), timeout=10)
+        await wait_until(lambda: serve.server.takeovers == 1, timeout=10)
+        assert serve.server.owner and serve.server.pid != command_server
+        await wait_until_ready(serve.server.socket_path)
+        assert await serve.read(IDS) == [{"id": "from-command"}, {"id": "from-serve"}]
+        await serve.write(f"CREATE (:{Label.ITEM} {{id: 'after'}})")
+        assert servers_on(serve.server.socket_path) == [serve.server.pid]
+    finally:
+        await reap(command)
+        await serve.close()
+    assert not servers_on(data_dir / "falkordb.sock")  # and it stops what it took over
+
+
+async def test_an_unsupervised_reuser_does_not_take_over(owned: FalkorDBEngine) -> None:
+    client = FalkorDBEngine(owned.config, supervise=False)
+    await client.start()
+    try:
+        await owned.close()
+        assert not await client.ping()
+        await asyncio.sleep(1.2)  # two supervision intervals: nobody starts a server
+        assert not client.server.owner and not await client.ping()
+        # ensure_running is what supervision calls: it takes over now that the dir is free.
+        assert await client.server.ensure_running()
+        assert client.server.owner and client.server.takeovers == 1
+    finally:
+        await client.close()
