@@ -172,3 +172,14 @@ def test_rejections_and_paths_with_markup_print_as_they_are(
     (tmp_path / "[red]broken.json").write_text("{not json")
     code, _, err = run(capsys, "import", str(tmp_path / "[red]broken.json"), "--data-dir", data)
     assert code == 1 and "[red]broken.json is not valid JSON" in err
+
+
+def test_a_data_dir_others_can_write_is_refused_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "shared"
+    data.mkdir()
+    data.chmod(0o777)
+    code, _, err = run(capsys, "audit", "--data-dir", str(data))
+    assert code == 3 and str(data) in err and "chmod 700" in err
+    assert list(data.iterdir()) == []  # nothing created in it

@@ -440,3 +440,88 @@ async def test_an_unsupervised_reuser_does_not_take_over(owned: FalkorDBEngine) 
         assert client.server.owner and client.server.takeovers == 1
     finally:
         await client.close()
+
+
+# --- the data dir is private, its files are never symlinks (issue 10 item 8) ----------
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o702, 0o777], ids=["0770", "0702", "0777"])
+async def test_a_data_dir_writable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
+    data_dir = tmp_path / "db"
+    data_dir.mkdir()
+    data_dir.chmod(mode)
+    engine = FalkorDBEngine(EngineConfig(data_dir=data_dir), supervise=False)
+    with pytest.raises(EngineError) as caught:
+        await engine.start()
+    message = str(caught.value)
+    assert str(data_dir) in message and f"chmod 700 {data_dir}" in message
+    assert f"{mode:o}" in message
+    assert not (data_dir / "falkordb.sock").exists() and not (data_dir / "engine.lock").exists()
+    data_dir.chmod(0o700)  # fixed as the message says: it starts
+    await engine.start()
+    try:
+        assert engine.server.owner and await engine.ping()
+    finally:
+        await engine.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a dir of another user needs root")
+async def test_a_data_dir_of_another_user_is_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "db"
+    data_dir.mkdir(mode=0o700)
+    os.chown(data_dir, 65534, 65534)
+    with pytest.raises(EngineError, match=r"belongs to uid 65534") as caught:
+        await FalkorDBEngine(EngineConfig(data_dir=data_dir), supervise=False).start()
+    assert str(data_dir) in str(caught.value)
+
+
+async def test_a_symlinked_data_dir_is_checked_at_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "real"
+    target.mkdir(mode=0o777)
+    target.chmod(0o777)
+    (tmp_path / "link").symlink_to(target)
+    with pytest.raises(EngineError, match="writable by other users"):
+        await FalkorDBEngine(EngineConfig(data_dir=tmp_path / "link"), supervise=False).start()
+
+
+@pytest.mark.parametrize("name", ["engine.lock", "falkordb.log"])
+async def test_lock_and_log_files_are_never_followed_through_a_symlink(
+    tmp_path: Path, name: str,
+) -> None:
+    data_dir = tmp_path / "db"
+    data_dir.mkdir(mode=0o700)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    victim.chmod(0o644)
+    (data_dir / name).symlink_to(victim)
+    engine = FalkorDBEngine(EngineConfig(data_dir=data_dir), supervise=False)
+    with pytest.raises(EngineError, match="is a symlink") as caught:
+        await engine.start()
+    assert str(data_dir / name) in str(caught.value)
+    assert victim.read_text() == "precious\n"  # neither truncated nor appended to
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o644
+    assert not servers_on(data_dir / "falkordb.sock")  # no server left running
+    # A dangling symlink is refused as well, and never creates its target.
+    victim.unlink()
+    with pytest.raises(EngineError, match="is a symlink"):
+        await engine.start()
+    assert not victim.exists()
+
+
+async def test_the_pid_file_is_never_followed_through_a_symlink(tmp_path: Path) -> None:
+    data_dir = tmp_path / "db"
+    data_dir.mkdir(mode=0o700)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("4242\n")
+    (data_dir / "falkordb.pid").symlink_to(victim)
+    server = EmbeddedServer(data_dir)
+    server._reusing = True  # how a reusing process reads the owner's pid
+    assert server.pid is None  # not 4242: the symlink was not read through
+    server._reusing = False
+    await server.start()  # a stale pid file (here a symlink) is removed, never written through
+    try:
+        assert victim.read_text() == "4242\n"
+        assert not (data_dir / "falkordb.pid").is_symlink()
+        assert (data_dir / "falkordb.pid").read_text().strip() == str(server.pid)
+    finally:
+        await server.stop()
