@@ -103,7 +103,8 @@ class ClaimRules:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject.strip():
             raise AuthError("the token's 'sub' claim must be a non-empty string")
-        if subject.strip().casefold() == ANONYMOUS.id or subject.startswith(CLI_PREFIX):
+        folded = subject.strip().casefold()
+        if folded == ANONYMOUS.id or folded.startswith(CLI_PREFIX):
             # The audit log names open mode and the CLI this way: a token may not pose as them.
             raise AuthError(f"the token's 'sub' {subject!r} is reserved "
                             f"('{ANONYMOUS.id}' and '{CLI_PREFIX}...' name open mode and the CLI)")

@@ -89,7 +89,8 @@ async def test_token_lifetime_is_bounded(make_api: ApiFactory) -> None:
         assert day.status_code == 200, day.text
 
 
-@pytest.mark.parametrize("sub", ["anonymous", "Anonymous", "cli:root", "cli:"])
+@pytest.mark.parametrize("sub", ["anonymous", "Anonymous", " anonymous", "cli:root", "cli:",
+                                 "CLI:root"])
 async def test_subjects_imitating_open_mode_or_the_cli_are_refused(
     auth_api: Api, sub: str,
 ) -> None:
