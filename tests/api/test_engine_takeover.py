@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from api.app import create_app
+from graph.engines.embedded import process_alive
 from tests.api.conftest import make_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +39,7 @@ async def main():
     service = PortfolioService(store, default_policy())
     outcome = await service.import_document(example(), Actor("cli:test", frozenset({"admin"})))
     assert outcome.applied
-    print(store.engine.server.owner, flush=True)
+    print(store.engine.server.owner, store.engine.server.pid, flush=True)
     await asyncio.to_thread(sys.stdin.readline)
     await store.close()
 
@@ -62,14 +63,16 @@ async def test_serve_keeps_answering_after_the_cli_owning_the_engine_exits(
         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert command.stdout is not None and command.stdin is not None
     try:
-        line = await asyncio.wait_for(command.stdout.readline(), 30)
-        assert line.strip() == b"True"  # the command owns the engine
+        owner, server_pid = (await asyncio.wait_for(command.stdout.readline(), 30)).split()
+        assert owner == b"True"  # the command owns the engine
         app = create_app(make_settings(data_dir=data_dir))
         transport = httpx.ASGITransport(app=app)
         async with (app.router.lifespan_context(app),
                     httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http):
             before = (await http.post("/graphql", json=THEMES)).json()
             assert before == {"data": {"themes": [{"id": "TH-DIGITAL"}, {"id": "TH-RESILIENCE"}]}}
+            # Several pooled connections to the command's server, idle when it goes away.
+            await asyncio.gather(*(http.post("/graphql", json=THEMES) for _ in range(8)))
             if exit_how == "exits":
                 command.stdin.write(b"done\n")
                 await command.stdin.drain()
@@ -77,11 +80,19 @@ async def test_serve_keeps_answering_after_the_cli_owning_the_engine_exits(
             else:
                 command.kill()
                 await command.wait()
+            # Killed, the command's server gets SIGTERM (PDEATHSIG) and may answer a
+            # moment longer: wait until it is gone, so that what answers next is serve's.
             deadline = time.monotonic() + 15
+            while process_alive(int(server_pid)):
+                assert time.monotonic() < deadline, "the command's server outlived it"
+                await asyncio.sleep(0.02)
             while (ready := await http.get("/readyz")).status_code != 200:
                 assert time.monotonic() < deadline, f"serve did not recover: {ready.text}"
                 await asyncio.sleep(0.1)
-            assert (await http.post("/graphql", json=THEMES)).json() == before  # data intact
+            # Data intact, and no request meets a stale connection to the old server.
+            answers = await asyncio.gather(*(http.post("/graphql", json=THEMES)
+                                             for _ in range(8)))
+            assert [a.json() for a in answers] == [before] * 8
             written = (await http.post("/graphql", json=RENAME)).json()
             assert written == {"data": {"upsertFeature": {"applied": True}}}
             # And it stays up: the engine is serve's now, not a leftover of the command.
