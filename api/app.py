@@ -5,7 +5,8 @@ opens the graph store (embedded FalkorDB, or Neo4j with NEO4J_URI), loads
 the policy and builds the service. Tests inject a store or a service and
 then nothing is opened or closed here.
 
-Request path, outermost first: AccessLog (one JSON log line) -> CORS (only with
+Request path, outermost first: AccessLog (one JSON log line) -> LoopbackOnly
+(open mode only: 403 unless Host and Origin are loopback) -> CORS (only with
 PORTFOLIO_CORS_ORIGINS) -> AuthMiddleware
 (401 for a missing or bad token on /graphql) -> BodyLimit (413) -> routes.
 """
@@ -27,6 +28,7 @@ from starlette.staticfiles import StaticFiles
 from api.auth import AuthMiddleware, verifier_for
 from api.graphiql import ASSETS_DIR, ASSETS_PATH
 from api.limits import BodyLimit
+from api.loopback import LoopbackOnly
 from api.observe import AccessLog, RecordOperation
 from api.runtime import Runtime
 from api.schema import build_schema
@@ -94,6 +96,9 @@ def create_app(settings: Settings, store: Store | None = None,
         # GraphiQL's scripts and styles: public files, no portfolio data (api/graphiql.py).
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
     middleware = [Middleware(AccessLog)]
+    if settings.open_mode:
+        # No token guards open mode: refuse rebound DNS names and other sites' pages.
+        middleware.append(Middleware(LoopbackOnly, allowed_origins=settings.cors_origins))
     if settings.cors_origins:
         # Browser dashboards on other origins; preflights are answered here, before auth.
         middleware.append(Middleware(

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from api.diagram import to_dot, to_mermaid
 from api.outcomes import ImportOutcome
@@ -50,8 +50,11 @@ from rules.impact import MAX_DEPTH
 from rules.policy import load_policy
 
 # Wide enough for a table when piped (rich would otherwise assume 80 columns).
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+# No markup and no :emoji: codes: names, messages and justifications are user text, and
+# a feature named "[/]" crashed the CLI with MarkupError. Colour goes through style=.
+out = Console(width=None if sys.stdout.isatty() else 160, markup=False, emoji=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160, markup=False,
+              emoji=False)
 
 
 def _cli_actor() -> Actor:
@@ -88,13 +91,14 @@ async def _service(settings: Settings) -> AsyncIterator[PortfolioService]:
 
 def _read_document(path: Path) -> Any:
     size = path.stat().st_size
-    with err.status(f"Reading {path} ({size / 1e6:.1f} MB)…"), path.open("rb") as handle:
+    # A Text, not a str: Status parses str as markup whatever the console says.
+    with err.status(Text(f"Reading {path} ({size / 1e6:.1f} MB)…")), path.open("rb") as handle:
         return json.load(handle)
 
 
 async def _import(settings: Settings, document: Any, fmt: str) -> int:
     async with _service(settings) as service:
-        with err.status("Validating and writing the portfolio…"):
+        with err.status(Text("Validating and writing the portfolio…")):
             outcome = await service.import_document(document, _cli_actor())
     _print_import(outcome, fmt)
     return 0 if outcome.applied else 1
@@ -127,7 +131,8 @@ def _print_import(outcome: ImportOutcome, fmt: str) -> None:
         })
         return
     if not outcome.applied:
-        err.print(f"[red]Rejected: {len(outcome.errors)} problem(s); nothing was written.[/red]")
+        err.print(f"Rejected: {len(outcome.errors)} problem(s); nothing was written.",
+                  style="red")
         table = Table("path", "code", "message")
         for e in outcome.errors:
             table.add_row(e.path or "(document)", e.code, e.message)
@@ -149,7 +154,7 @@ def _print_violations(violations: Sequence[Any]) -> None:
     colours = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
     for v in violations:
         colour = colours.get(v.severity, "white")
-        table.add_row(f"[{colour}]{v.severity}[/{colour}]", v.rule,
+        table.add_row(Text(str(v.severity), style=colour), v.rule,
                       f"{v.subject_type} {v.subject_id}", f"{v.excess:g}", v.message)
     out.print(table)
 
@@ -211,7 +216,7 @@ async def _export(settings: Settings, path: Path | None, with_audit: bool) -> in
     items = sum(len(v) for k, v in doc.items() if k != "dependencies")
     extra = f", {len(data['auditLog'])} audit entries" if with_audit else ""
     err.print(f"Exported {items} items, {len(doc['dependencies'])} dependencies{extra} "
-              f"to {escape(str(path))}.")
+              f"to {path}.")
     return 0
 
 
@@ -226,24 +231,24 @@ async def _import_archive(settings: Settings, archive: Any, fmt: str) -> int:
 async def _backup(settings: Settings, path: Path) -> int:
     config = settings.engine_config()
     if not config.embedded:
-        err.print(f"[red]{escape(NEO4J_BACKUP)}[/red]")
+        err.print(NEO4J_BACKUP, style="red")
         return 2
     with err.status("Backing up…") as status:
         info = await backup.backup(config, path, progress=status.update)
     err.print(f"Backup of version {info.portfolio_version} ({sum(info.counts.values())} items, "
-              f"{info.payload_bytes / 1e6:.1f} MB) written to {escape(str(path))}.")
+              f"{info.payload_bytes / 1e6:.1f} MB) written to {path}.")
     return 0
 
 
 async def _restore(settings: Settings, path: Path, force: bool) -> int:
     config = settings.engine_config()
     if not config.embedded:
-        err.print(f"[red]{escape(NEO4J_BACKUP)}[/red]")
+        err.print(NEO4J_BACKUP, style="red")
         return 2
     with err.status("Restoring…") as status:
         info = await backup.restore(config, path, force=force, progress=status.update)
     err.print(f"Restored version {info.portfolio_version} ({sum(info.counts.values())} items) "
-              f"from the backup of {escape(info.created_at)}.")
+              f"from the backup of {info.created_at}.")
     return 0
 
 
@@ -291,7 +296,7 @@ async def _graph(settings: Settings, args: argparse.Namespace) -> int:
               (args.around, portfolio.features, "feature"))
     for wanted, items, what in checks:
         if wanted is not None and wanted not in items:
-            err.print(f"No {what} with id {escape(repr(wanted))}.")
+            err.print(f"No {what} with id {wanted!r}.")
             return 2
     if not 1 <= args.depth <= MAX_DEPTH:
         err.print(f"--depth must be between 1 and {MAX_DEPTH}")
@@ -304,7 +309,7 @@ async def _graph(settings: Settings, args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     else:
         args.out.write_text(text, encoding="utf-8")
-        err.print(f"Wrote {len(edges)} dependencies to {escape(str(args.out))}.")
+        err.print(f"Wrote {len(edges)} dependencies to {args.out}.")
     return 0
 
 
@@ -406,22 +411,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import_source(settings, source, args.file, mapping, args.format))
         if args.command == "import":
             if args.mapping is not None:
-                err.print("[red]--mapping goes with --from[/red]")
+                err.print("--mapping goes with --from", style="red")
                 return 2
             if not args.file.is_file():
-                err.print(f"[red]No such file: {args.file}[/red]")
+                err.print(f"No such file: {args.file}", style="red")
                 return 2
             try:
                 document = _read_document(args.file)
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                err.print(f"[red]{args.file} is not valid JSON: {exc}[/red]")
+                err.print(f"{args.file} is not valid JSON: {exc}", style="red")
                 return 1
             if args.with_audit:
                 return asyncio.run(_import_archive(settings, document, args.format))
             if is_archive(document):
-                err.print(f"[red]{escape(str(args.file))} is an export archive (audit log "
+                err.print(f"{args.file} is an export archive (audit log "
                           "included): load it with `import --with-audit`, into an empty "
-                          "store; nothing was written.[/red]")
+                          "store; nothing was written.", style="red")
                 return 1
             return asyncio.run(_import(settings, document, args.format))
         if args.command == "export":
@@ -442,17 +447,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_demo(settings, args.format))
         if args.command == "log":
             if not 1 <= args.limit <= 1000:
-                err.print("[red]--limit must be between 1 and 1000[/red]")
+                err.print("--limit must be between 1 and 1000", style="red")
                 return 2
             return asyncio.run(_log(settings, args.item, args.limit, args.format))
     except (BackupError, SourceError, MappingError) as exc:
-        err.print(f"[red]{escape(str(exc))}[/red]")
+        err.print(str(exc), style="red")
         return 1
     except (ConfigError, PolicyError) as exc:
-        err.print(f"[red]{exc}[/red]")
+        err.print(str(exc), style="red")
         return 2
     except EngineError as exc:
-        err.print(f"[red]Graph engine ({exc.engine}): {exc}[/red]")
+        err.print(f"Graph engine ({exc.engine}): {exc}", style="red")
         return 3
     except KeyboardInterrupt:
         return 130

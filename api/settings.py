@@ -22,9 +22,18 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".portfolio-graph")
     policy: Path | None = None
     jwt_secret: SecretStr | None = None
-    # Accepted token audience/issuer when set (checked by PyJWT).
+    # Tokens signed by an identity provider, verified with the keys it publishes (JWKS).
+    jwks_url: str | None = None
+    # Signature algorithms accepted; unset: HS256 with a secret, RS256 and ES256 with JWKS.
+    jwt_algorithms: list[str] | None = None
+    # Accepted token audience/issuer when set (checked by PyJWT); JWKS needs an audience.
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    # Longest token lifetime accepted, seconds: exp - iat (exp - now without iat).
+    jwt_max_lifetime: float = Field(default=86_400, gt=0)
+    # Where the roles list is in the token: a claim name, or a dotted path into nested
+    # claims (Keycloak: realm_access.roles).
+    jwt_roles_claim: str = Field(default="roles", min_length=1)
     # Origins allowed to call the API from a browser (CORS), e.g. ["https://dash.example"].
     cors_origins: list[str] = Field(default_factory=list)
     graphiql: bool = True
@@ -58,8 +67,9 @@ class Settings(BaseSettings):
 
     @property
     def open_mode(self) -> bool:
-        """No JWT secret: every request is anonymous with every role (loopback only)."""
-        return self.jwt_secret is None or not self.jwt_secret.get_secret_value()
+        """No JWT secret nor JWKS URL: every request is anonymous, every role (loopback only)."""
+        no_secret = self.jwt_secret is None or not self.jwt_secret.get_secret_value()
+        return no_secret and not self.jwks_url
 
 
 def is_loopback(host: str) -> bool:
@@ -83,5 +93,6 @@ def check_bind(settings: Settings) -> None:
     if settings.open_mode and not is_loopback(settings.host):
         raise ConfigError(
             f"refusing to serve without authentication on {settings.host}: "
-            "set PORTFOLIO_JWT_SECRET, or bind to a loopback address such as 127.0.0.1"
+            "set PORTFOLIO_JWT_SECRET or PORTFOLIO_JWKS_URL, "
+            "or bind to a loopback address such as 127.0.0.1"
         )

@@ -47,7 +47,7 @@ async def main() -> None:
         app = create_app(settings, service=service)
         transport = httpx.ASGITransport(app=app)
         toggle = iter(range(10**9))
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             async def upsert() -> Any:
                 points = (5, 8)[next(toggle) % 2]
                 return await gql(http, Q.UPSERT_FEATURE,

@@ -83,7 +83,17 @@ def test_api_talks_to_the_neo4j_service(compose: dict[str, Any]) -> None:
     assert password and password["name"] == "NEO4J_PASSWORD"
     auth = env(compose["services"]["neo4j"])["NEO4J_AUTH"]
     assert auth == f"neo4j/{api_env['NEO4J_PASSWORD']}"  # both sides use the same value
-    assert "local" in password["arg"] and "change" in password["arg"]  # marked as local-only
+
+
+@pytest.mark.parametrize("variable", ["NEO4J_PASSWORD", "PORTFOLIO_JWT_SECRET"])
+def test_secrets_are_required_and_have_no_default(variable: str) -> None:
+    """Compose refuses to start without each secret: no shipped password, no fallback."""
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    uses = re.findall(r"\$\{" + variable + r"(?P<op>[^}]*)\}", text)
+    assert uses, f"{variable} is not used"
+    for op in uses:
+        assert op.startswith((":?", "?")), f"${{{variable}{op}}} must be required (:?)"
+        assert not op.startswith((":-", "-")), f"${{{variable}{op}}} ships a default"
 
 
 def test_jwt_secret_is_required_and_never_literal(compose: dict[str, Any]) -> None:

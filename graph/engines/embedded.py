@@ -2,7 +2,13 @@
 
 One process owns a data dir (an flock on `engine.lock`) and its server;
 any other process on the same dir reuses that server through the socket and
-never starts a second one on the same files.
+never starts a second one on the same files. The data dir must belong to the
+user running the engine and be writable by nobody else, and the lock, pid and
+log files are never opened through a symlink: otherwise another local user
+could swap the files the server and its owner write. A supervised process that reuses
+another's server takes the data dir over when that server goes away (its
+owner, say a CLI import, finished): `serve` started beside a CLI command keeps
+its engine after the command exits.
 """
 
 from __future__ import annotations
@@ -10,10 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import errno
 import fcntl
 import logging
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -58,6 +66,7 @@ class EmbeddedServer:
         self.reuse_timeout = reuse_timeout
         self.stop_timeout = stop_timeout
         self.restarts = 0  # times supervision restarted a dead server
+        self.takeovers = 0  # times supervision took over after the owner's server went away
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock_fd: int | None = None
         self._stopping = False
@@ -96,23 +105,14 @@ class EmbeddedServer:
         if self.owner or self._reusing:
             return
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        check_private_dir(self.data_dir)
         self._stopping = False
         began = time.monotonic()
         answered = False  # the owner's server answered "loading": give it the start timeout
         while True:
             # Retry the lock in the loop: the owner may exit while we wait.
             if self._try_lock():
-                try:
-                    await self._clear_stale()
-                    await self._spawn_and_wait()
-                except BaseException:
-                    # Never leave a server running without the lock (e.g. start cancelled).
-                    if self._proc is not None:
-                        self._proc.kill()
-                        self._proc.wait()
-                        self._proc = None
-                    self._release_lock()
-                    raise
+                await self._own()
                 return
             status = await ping_status(self.socket_path)
             if status == "ready":
@@ -148,9 +148,34 @@ class EmbeddedServer:
             await _terminate(proc, self.stop_timeout)
             _unlink(self.pidfile)
 
+    async def _own(self) -> None:
+        """With the lock just taken: clear what a previous owner left, start our server."""
+        try:
+            await self._clear_stale()
+            await self._spawn_and_wait()
+        except BaseException:
+            # Never leave a server running without the lock (e.g. start cancelled).
+            if self._proc is not None:
+                self._proc.kill()
+                self._proc.wait()
+                self._proc = None
+            self._release_lock()
+            raise
+
     async def ensure_running(self) -> bool:
-        """Restart the server if this process owns it and it died; True when it restarted."""
-        if self._stopping or not self.owner or self._proc is None:
+        """Restart our server if it died, or take over when the owner's went away.
+
+        True when a server was started. A process reusing another's server
+        keeps reusing while that server answers (or loads); once it is down
+        and its owner has released the lock, this process takes the lock and
+        starts the server itself. Until then (the owner still stopping, or
+        another process taking over first) it waits for the next call.
+        """
+        if self._stopping:
+            return False
+        if self._reusing:
+            return await self._take_over()
+        if not self.owner or self._proc is None:
             return False
         code = self._proc.poll()
         if code is None:
@@ -162,8 +187,22 @@ class EmbeddedServer:
         await self._spawn_and_wait()
         return True
 
+    async def _take_over(self) -> bool:
+        if await ping_status(self.socket_path) != "down" or not self._try_lock():
+            return False
+        log.warning("the FalkorDB server of %s went away with its owner; taking it over",
+                    self.data_dir)
+        self._reusing = False
+        try:
+            await self._own()
+        except BaseException:
+            self._reusing = True  # still a client of this dir: try again on the next call
+            raise
+        self.takeovers += 1
+        return True
+
     async def supervise(self, interval: float = 0.5) -> None:
-        """Keep the owned server alive until stop(); meant to run as a task beside `serve`."""
+        """Keep a server alive until stop(), ours or taken over; a task beside `serve`."""
         delay = interval
         while not self._stopping:
             await asyncio.sleep(delay)
@@ -178,15 +217,15 @@ class EmbeddedServer:
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of falkordb.log, for error messages."""
         try:
-            with open(self.logfile, "rb") as f:
+            with os.fdopen(_open_nofollow(self.logfile, os.O_RDONLY), "rb") as f:
                 f.seek(max(0, f.seek(0, os.SEEK_END) - 8192))
                 text = f.read().decode(errors="replace")
-        except OSError:
+        except (OSError, EngineError):
             return "(no log)"
         return "\n".join(text.splitlines()[-lines:])
 
     def _try_lock(self) -> bool:
-        fd = os.open(self.lockfile, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fd = _open_nofollow(self.lockfile, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -238,13 +277,16 @@ class EmbeddedServer:
         _unlink(self.socket_path)
         # PDEATHSIG fires when the spawning *thread* exits: spawn here, in the loop
         # thread, never in a worker thread that may be retired while the server runs.
-        with open(self.logfile, "ab") as out:
+        # Redis reopens --logfile itself: this O_NOFOLLOW open has made sure it is no symlink
+        # (and nobody else can swap it afterwards: check_private_dir).
+        with os.fdopen(_open_nofollow(self.logfile, os.O_WRONLY | os.O_CREAT | os.O_APPEND),
+                       "ab") as out:
             proc = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 # Own session: a terminal Ctrl-C reaches us, and we stop the server in order.
                 start_new_session=True, preexec_fn=_die_with_parent())
         self._proc = proc
-        self.pidfile.write_text(f"{proc.pid}\n")
+        _write_file(self.pidfile, f"{proc.pid}\n")
         began = time.monotonic()
         deadline = began + self.start_timeout
         while True:
@@ -362,10 +404,50 @@ async def _wait_gone(pid: int, timeout: float) -> None:
         await asyncio.sleep(0.02)
 
 
+def check_private_dir(path: Path) -> None:
+    """EngineError unless `path` is a directory of the running user, writable by nobody else."""
+    info = os.stat(path)  # a symlinked data dir is fine: its target is what is checked
+    fix = f"chmod 700 {path}"
+    if not stat.S_ISDIR(info.st_mode):
+        raise EngineError(f"the data dir {path} is not a directory", engine=ENGINE)
+    if info.st_uid != os.geteuid():
+        raise EngineError(
+            f"the data dir {path} belongs to uid {info.st_uid}, not to the user running "
+            f"this command (uid {os.geteuid()}): run as its owner, or use a data dir of "
+            "your own (--data-dir)", engine=ENGINE)
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise EngineError(
+            f"the data dir {path} is writable by other users (mode "
+            f"{stat.S_IMODE(info.st_mode):o}), who could swap its files: run `{fix}`",
+            engine=ENGINE)
+    if info.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+        log.warning("the data dir %s is readable by other users (the whole portfolio is in "
+                    "it): consider `%s`", path, fix)
+
+
+def _open_nofollow(path: Path, flags: int, mode: int = 0o600) -> int:
+    """os.open refusing a symlink at `path` (an EngineError naming it)."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise EngineError(
+                f"{path} is a symlink; the embedded engine never follows one for its lock, "
+                f"pid or log file: remove it", engine=ENGINE) from exc
+        raise
+
+
+def _write_file(path: Path, text: str) -> None:
+    fd = _open_nofollow(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
 def _read_pid(path: Path) -> int | None:
     try:
-        return int(path.read_text().strip())
-    except (OSError, ValueError):
+        with os.fdopen(_open_nofollow(path, os.O_RDONLY), "r") as f:
+            return int(f.read().strip())
+    except (OSError, ValueError, EngineError):
         return None
 
 

@@ -55,7 +55,7 @@ class FalkorDBEngine:
                  server: EmbeddedServer | None = None) -> None:
         self.config = config
         self.server = server or EmbeddedServer(config.data_dir)
-        # Restart the server if it dies, while this process owns it.
+        # Restart the server if it dies, or take over when the owner's goes away.
         self._supervise = supervise
         self._pool: BlockingConnectionPool | None = None
         self._db: Any = None  # falkordb.asyncio.FalkorDB (untyped)
@@ -91,7 +91,9 @@ class FalkorDBEngine:
         except BaseException:
             await self.close()
             raise
-        if self._supervise and self.server.owner:
+        # Also when reusing another process's server: supervision takes it over when
+        # that server goes away (the contract: the engine belongs to `serve`).
+        if self._supervise:
             self._supervisor = asyncio.create_task(self.server.supervise(),
                                                    name=f"falkordb-supervisor:{self.server.data_dir}")
 

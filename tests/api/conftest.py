@@ -134,7 +134,7 @@ def make_api(service: PortfolioService) -> ApiFactory:
         chosen = service_ or service
         app = create_app(settings or make_settings(), service=chosen)
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             yield Api(http, chosen)
 
     return build

@@ -210,6 +210,23 @@ async def test_10_mb_import_with_a_bad_item_writes_nothing(example: Api,
             "errors": [{"path": "themes.1.id", "code": "INVALID_ID"}]}}}, str(body)[:500]
 
 
+# --- DNS rebinding and cross-site posts against open mode (issue 10 item 2) ----------
+
+
+@pytest.mark.parametrize("headers", [
+    {"Host": "evil.example:8000"},
+    {"Host": "127.0.0.1:8000", "Origin": "http://evil.example"},
+], ids=["rebound-host", "foreign-origin"])
+async def test_open_mode_deletes_nothing_for_a_foreign_page(example: Api, falkordb: Engine,
+                                                            headers: dict[str, str]) -> None:
+    # curl -H 'Host: evil.example:8000' ... deleteItem answered applied: true.
+    async with nothing_written(example, falkordb):
+        response = await post(example, {"query": 'mutation { deleteItem(id: "F-TRACING") '
+                                                 "{ applied } }"}, headers)
+        assert response.status_code == 403, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
 # --- injection strings ------------------------------------------------------------
 
 # None of these is a valid id, nor a substring of any id or name of the example.
@@ -486,7 +503,7 @@ async def raw_http(service: PortfolioService) -> AsyncIterator[httpx.AsyncClient
     """The open-mode app with unhandled exceptions answered as the server does (500)."""
     app = create_app(make_settings(), service=service)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         yield http
 
 

@@ -229,3 +229,77 @@ def test_graph_escapes_names_for_each_format(tmp_path: Path,
     code, mermaid, _ = run(capsys, "graph", "--data-dir", data)
     [line] = [line for line in mermaid.splitlines() if "Evil" in line]
     assert code == 0 and line.count('"') == 2 and "#quot;] --#gt; x;" in line
+
+
+# --- user text is printed as it is (issue 10 item 5) ---------------------------------
+
+MARKUP = "[/]"  # a closing tag with nothing to close: rich's MarkupError when parsed
+EMOJI = ":smile: [bold]"
+
+
+async def _override_with_justification(data: str, justification: str) -> None:
+    """An ERROR-introducing dependency, overridden: the log then shows the justification."""
+    from api.roles import Actor, Role
+    from api.service import PortfolioService
+    from graph.config import EngineConfig
+    from graph.engines.falkordb import FalkorDBEngine
+    from graph.store import Store
+    from rules.policy import default_policy
+
+    store = Store(FalkorDBEngine(EngineConfig(data_dir=Path(data)), supervise=False))
+    await store.start()
+    try:
+        service = PortfolioService(store, default_policy())
+        outcome = await service.add_dependency(
+            "F-INTENTS", "F-SESSION-REPL", Actor(id="lpm", roles=frozenset({Role.PORTFOLIO})),
+            justification=justification)
+        assert outcome.applied
+    finally:
+        await store.close()
+
+
+def test_names_and_justifications_with_markup_print_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncio
+
+    data = str(tmp_path / "data")
+    raw = example()
+    names = {f["id"]: f for f in raw["features"]}
+    names["F-SESSION-REPL"]["name"] = MARKUP  # F-HANDOVER depends on it: schedule conflict
+    names["F-HANDOVER"]["name"] = EMOJI
+    code, out, _ = run(capsys, "import", write(tmp_path, "p.json", raw), "--data-dir", data)
+    assert code == 0, out
+    assert MARKUP in out and ":smile:" in out and "[bold]" in out  # the import's violations
+    code, out, _ = run(capsys, "audit", "--data-dir", data)
+    assert code == 1 and MARKUP in out and ":smile:" in out  # the CI gate still decides
+    asyncio.run(_override_with_justification(data, "[/] [red]urgent :fire:"))
+    code, out, _ = run(capsys, "log", "--data-dir", data)
+    assert code == 0 and "[/] [red]urgent :fire:" in out
+    code, out, _ = run(capsys, "demo", "--data-dir", data)
+    assert code == 0 and MARKUP in out  # demo reports the violations of the whole store
+
+
+def test_rejections_and_paths_with_markup_print_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = str(tmp_path / "data")
+    raw = {"themes": [{"id": "[/]", "name": "x"}]}
+    code, _, err = run(capsys, "import", write(tmp_path, "bad.json", raw), "--data-dir", data)
+    assert code == 1 and "invalid id '[/]'" in err and "nothing was written" in err
+    code, _, err = run(capsys, "import", str(tmp_path / "[red]gone:x:.json"), "--data-dir", data)
+    assert code == 2 and "[red]gone:x:.json" in err
+    (tmp_path / "[red]broken.json").write_text("{not json")
+    code, _, err = run(capsys, "import", str(tmp_path / "[red]broken.json"), "--data-dir", data)
+    assert code == 1 and "[red]broken.json is not valid JSON" in err
+
+
+def test_a_data_dir_others_can_write_is_refused_with_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = tmp_path / "shared"
+    data.mkdir()
+    data.chmod(0o777)
+    code, _, err = run(capsys, "audit", "--data-dir", str(data))
+    assert code == 3 and str(data) in err and "chmod 700" in err
+    assert list(data.iterdir()) == []  # nothing created in it

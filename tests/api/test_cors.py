@@ -9,9 +9,10 @@ PREFLIGHT = {"origin": "https://dash.example", "access-control-request-method": 
 
 
 async def test_no_cors_headers_unless_configured(make_api: ApiFactory) -> None:
-    async with make_api() as api:
+    # Auth mode: open mode refuses foreign origins outright (tests/api/test_loopback.py).
+    async with make_api(make_settings(jwt_secret=SECRET)) as api:
         response = await api.http.post("/graphql", json={"query": "{ themes { id } }"},
-                                       headers={"origin": "https://dash.example"})
+                                       headers={"origin": "https://dash.example", **bearer()})
     assert response.status_code == 200
     assert "access-control-allow-origin" not in response.headers
 

@@ -109,7 +109,7 @@ async def test_request_log_has_operation_actor_and_no_token(
 async def test_not_ready_before_the_store_is_open() -> None:
     app = create_app(make_settings())  # nothing injected and the lifespan has not run
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
         assert (await http.get("/healthz")).json() == {"status": "ok"}
         ready = await http.get("/readyz")
         assert ready.status_code == 503 and ready.json()["status"] == "unavailable"
@@ -121,12 +121,12 @@ async def test_lifespan_opens_and_closes_the_embedded_store(tmp_path: Path) -> N
     app = create_app(make_settings(data_dir=tmp_path / "pg"))
     transport = httpx.ASGITransport(app=app)
     async with (app.router.lifespan_context(app),
-                httpx.AsyncClient(transport=transport, base_url="http://testserver") as http):
+                httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http):
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
         response = await http.post("/graphql", json={"query": "{ themes { id } }"})
         assert response.json() == {"data": {"themes": []}}
     assert (tmp_path / "pg").is_dir()
     after = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=after, base_url="http://testserver") as http:
+    async with httpx.AsyncClient(transport=after, base_url="http://127.0.0.1") as http:
         assert (await http.get("/readyz")).status_code == 503  # closed with the lifespan

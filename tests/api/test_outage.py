@@ -22,7 +22,7 @@ async def test_engine_down_gives_unavailable_and_not_ready(tmp_path: Path) -> No
     app = create_app(make_settings(), service=PortfolioService(store, default_policy()))
     transport = httpx.ASGITransport(app=app)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             assert (await http.get("/readyz")).status_code == 200
             await engine.server.stop()  # the engine dies; nothing restarts it here
             ready = await http.get("/readyz")

@@ -62,6 +62,25 @@ async def main():
 asyncio.run(main())
 """
 
+# A CLI command on the data dir in argv[1]: owns the engine, writes, prints its server
+# pid, and closes the engine (stopping its server) when a line arrives on stdin.
+COMMAND = f"""
+import asyncio, sys
+from pathlib import Path
+from graph.config import EngineConfig
+from graph.engines.falkordb import FalkorDBEngine
+
+async def main():
+    engine = FalkorDBEngine(EngineConfig(data_dir=Path(sys.argv[1])))
+    await engine.start()
+    await engine.write("CREATE (:{Label.ITEM} {{id: 'from-command'}})")
+    print(engine.server.pid, flush=True)
+    await asyncio.to_thread(sys.stdin.readline)
+    await engine.close()
+
+asyncio.run(main())
+"""
+
 # Holds the data dir's lock without any server, as a wedged owner would.
 HOLDER = """
 import fcntl, os, sys, time
@@ -73,10 +92,10 @@ time.sleep(600)
 """
 
 
-async def spawn(code: str, *args: str) -> asyncio.subprocess.Process:
+async def spawn(code: str, *args: str, stdin: int | None = None) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-c", code, *args, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
+        stdin=stdin, env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
 async def first_line(proc: asyncio.subprocess.Process) -> str:
@@ -372,3 +391,137 @@ async def test_bootstrap_over_duplicate_ids_fails_loudly(tmp_path: Path) -> None
         assert "Item" in str(caught.value) and "Team" in str(caught.value)
     finally:
         await engine.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("exit_how", ["closes", "is-killed"])
+async def test_a_supervised_reuser_takes_over_when_the_owner_exits(
+    tmp_path: Path, exit_how: str,
+) -> None:
+    data_dir = tmp_path / "db"
+    command = await spawn(COMMAND, str(data_dir), stdin=asyncio.subprocess.PIPE)
+    serve = FalkorDBEngine(EngineConfig(data_dir=data_dir))  # supervised, as `serve` runs it
+    try:
+        command_server = int(await first_line(command))
+        await serve.start()
+        assert not serve.server.owner and serve.server.pid == command_server
+        await serve.write(f"CREATE (:{Label.ITEM} {{id: 'from-serve'}})")
+        if exit_how == "closes":
+            assert command.stdin is not None
+            command.stdin.write(b"done\n")
+            await command.stdin.drain()
+            assert await asyncio.wait_for(command.wait(), 15) == 0
+        else:
+            command.kill()  # its server dies with it (PDEATHSIG)
+            await command.wait()
+        await wait_until(lambda: not process_alive(command_server), timeout=10)
+        await wait_until(lambda: serve.server.takeovers == 1, timeout=10)
+        assert serve.server.owner and serve.server.pid != command_server
+        await wait_until_ready(serve.server.socket_path)
+        assert await serve.read(IDS) == [{"id": "from-command"}, {"id": "from-serve"}]
+        await serve.write(f"CREATE (:{Label.ITEM} {{id: 'after'}})")
+        assert servers_on(serve.server.socket_path) == [serve.server.pid]
+    finally:
+        await reap(command)
+        await serve.close()
+    assert not servers_on(data_dir / "falkordb.sock")  # and it stops what it took over
+
+
+async def test_an_unsupervised_reuser_does_not_take_over(owned: FalkorDBEngine) -> None:
+    client = FalkorDBEngine(owned.config, supervise=False)
+    await client.start()
+    try:
+        await owned.close()
+        assert not await client.ping()
+        await asyncio.sleep(1.2)  # two supervision intervals: nobody starts a server
+        assert not client.server.owner and not await client.ping()
+        # ensure_running is what supervision calls: it takes over now that the dir is free.
+        assert await client.server.ensure_running()
+        assert client.server.owner and client.server.takeovers == 1
+    finally:
+        await client.close()
+
+
+# --- the data dir is private, its files are never symlinks (issue 10 item 8) ----------
+
+
+@pytest.mark.parametrize("mode", [0o770, 0o702, 0o777], ids=["0770", "0702", "0777"])
+async def test_a_data_dir_writable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
+    data_dir = tmp_path / "db"
+    data_dir.mkdir()
+    data_dir.chmod(mode)
+    engine = FalkorDBEngine(EngineConfig(data_dir=data_dir), supervise=False)
+    with pytest.raises(EngineError) as caught:
+        await engine.start()
+    message = str(caught.value)
+    assert str(data_dir) in message and f"chmod 700 {data_dir}" in message
+    assert f"{mode:o}" in message
+    assert not (data_dir / "falkordb.sock").exists() and not (data_dir / "engine.lock").exists()
+    data_dir.chmod(0o700)  # fixed as the message says: it starts
+    await engine.start()
+    try:
+        assert engine.server.owner and await engine.ping()
+    finally:
+        await engine.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="making a dir of another user needs root")
+async def test_a_data_dir_of_another_user_is_refused(tmp_path: Path) -> None:
+    data_dir = tmp_path / "db"
+    data_dir.mkdir(mode=0o700)
+    os.chown(data_dir, 65534, 65534)
+    with pytest.raises(EngineError, match=r"belongs to uid 65534") as caught:
+        await FalkorDBEngine(EngineConfig(data_dir=data_dir), supervise=False).start()
+    assert str(data_dir) in str(caught.value)
+
+
+async def test_a_symlinked_data_dir_is_checked_at_its_target(tmp_path: Path) -> None:
+    target = tmp_path / "real"
+    target.mkdir(mode=0o777)
+    target.chmod(0o777)
+    (tmp_path / "link").symlink_to(target)
+    with pytest.raises(EngineError, match="writable by other users"):
+        await FalkorDBEngine(EngineConfig(data_dir=tmp_path / "link"), supervise=False).start()
+
+
+@pytest.mark.parametrize("name", ["engine.lock", "falkordb.log"])
+async def test_lock_and_log_files_are_never_followed_through_a_symlink(
+    tmp_path: Path, name: str,
+) -> None:
+    data_dir = tmp_path / "db"
+    data_dir.mkdir(mode=0o700)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    victim.chmod(0o644)
+    (data_dir / name).symlink_to(victim)
+    engine = FalkorDBEngine(EngineConfig(data_dir=data_dir), supervise=False)
+    with pytest.raises(EngineError, match="is a symlink") as caught:
+        await engine.start()
+    assert str(data_dir / name) in str(caught.value)
+    assert victim.read_text() == "precious\n"  # neither truncated nor appended to
+    assert stat.S_IMODE(victim.stat().st_mode) == 0o644
+    assert not servers_on(data_dir / "falkordb.sock")  # no server left running
+    # A dangling symlink is refused as well, and never creates its target.
+    victim.unlink()
+    with pytest.raises(EngineError, match="is a symlink"):
+        await engine.start()
+    assert not victim.exists()
+
+
+async def test_the_pid_file_is_never_followed_through_a_symlink(tmp_path: Path) -> None:
+    data_dir = tmp_path / "db"
+    data_dir.mkdir(mode=0o700)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("4242\n")
+    (data_dir / "falkordb.pid").symlink_to(victim)
+    server = EmbeddedServer(data_dir)
+    server._reusing = True  # how a reusing process reads the owner's pid
+    assert server.pid is None  # not 4242: the symlink was not read through
+    server._reusing = False
+    await server.start()  # a stale pid file (here a symlink) is removed, never written through
+    try:
+        assert victim.read_text() == "4242\n"
+        assert not (data_dir / "falkordb.pid").is_symlink()
+        assert (data_dir / "falkordb.pid").read_text().strip() == str(server.pid)
+    finally:
+        await server.stop()
