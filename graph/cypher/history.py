@@ -56,9 +56,13 @@ ORDER BY a.seq LIMIT $limit
 """
 
 # The last version written at or before an instant (UTC ISO text orders as time).
-VERSION_AT: Final = (
-    f"MATCH (a:{Label.AUDIT}) WHERE a.at <= $at RETURN max(a.seq) AS version"
-)
+# The comparison is made after WITH on purpose: FalkorDB 4.16's range index on a
+# string property answers `a.at <= $at` and `a.at < $at` with every node
+# (seen in tests/api/test_history.py); a projected value is compared correctly.
+VERSION_AT: Final = f"""
+MATCH (a:{Label.AUDIT}) WITH a.seq AS seq, a.at AS at WHERE at <= $at
+RETURN max(seq) AS version
+"""
 
 
 def statements() -> dict[str, str]:
