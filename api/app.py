@@ -21,7 +21,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from api.auth import AuthMiddleware, verifier_for
 from api.limits import BodyLimit
@@ -101,6 +101,7 @@ def create_app(settings: Settings, store: Store | None = None,
     graphql = GraphQLView(schema, settings, runtime)
     routes = [
         Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
@@ -115,4 +116,6 @@ def create_app(settings: Settings, store: Store | None = None,
         Middleware(AuthMiddleware, verifier=verifier_for(settings)),
         Middleware(BodyLimit, settings=settings),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.runtime = runtime  # for operators and tests: the store, service and watcher
+    return app
