@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graph.changes import Change, PutDocument, change_from_json, replay
+from graph.changes import Change, DeleteItem, PutDocument, change_from_json, replay
 from graph.cypher import history as q
 from graph.model import Item, Kind, Portfolio
 
@@ -28,9 +28,13 @@ if TYPE_CHECKING:
     from graph.store import AuditEntry, Store
 
 PAGE = 500  # changes read per statement while replaying
-CHECKPOINT_EVERY = 50  # versions between in-memory checkpoints (doubles past MAX_CHECKPOINTS)
+# Replay work between in-memory checkpoints, in items written (see _cost): a large import
+# gets a checkpoint right after it, small changes one every ~50. Doubles past the maximum.
+CHECKPOINT_EVERY = 50
 MAX_CHECKPOINTS = 64
 REBUILT_KEPT = 8  # rebuilt versions kept per process (LRU)
+PARSED_KEPT = 4096  # small parsed changes kept, so a rebuild near a checkpoint reads nothing
+SMALL_CHANGE = 20
 
 
 class HistoryUnavailable(Exception):
@@ -100,6 +104,15 @@ async def ensure_history(store: Store, attempts: int = 20) -> int:
     raise RuntimeError("the portfolio kept changing while its history checkpoint was written")
 
 
+def _cost(change: Change) -> int:
+    """Replay work of a change, in items: what in-memory checkpoints are spaced by."""
+    if isinstance(change, PutDocument):
+        return 1 + len(change.items) + len(change.dependencies)
+    if isinstance(change, DeleteItem):
+        return 10  # copies the portfolio once (Portfolio.without)
+    return 1
+
+
 class History:
     """Rebuilds earlier versions of one store's portfolio; one per process and store."""
 
@@ -113,6 +126,8 @@ class History:
         self._checkpoints: dict[int, Portfolio] = {}
         self._frontier: Portfolio | None = None  # private working copy, replayed forward
         self._rebuilt: OrderedDict[int, Portfolio] = OrderedDict()
+        self._parsed: OrderedDict[int, Change] = OrderedDict()
+        self._since_checkpoint = 0  # replay cost since the last checkpoint
         self._lock = asyncio.Lock()
 
     async def start(self) -> int:
@@ -178,27 +193,31 @@ class History:
         """Replay the frontier forward to `version`, keeping a checkpoint every `every`."""
         frontier = self._frontier
         assert frontier is not None
-        start = min(self._checkpoints)
         while frontier.version < version:
             upto = min(version, frontier.version + PAGE)
             for at, change in await self._numbered(frontier.version, upto):
                 change.apply_in_place(frontier)
                 frontier.version = at
-                if (at - start) % self.every == 0:
+                self._since_checkpoint += _cost(change)
+                if self._since_checkpoint >= self.every:
                     self._checkpoints[at] = frontier.copy()
+                    self._since_checkpoint = 0
             if frontier.version < upto:
                 raise HistoryUnavailable(f"version {frontier.version + 1} was not written")
         self._thin()
 
     def _thin(self) -> None:
         """Bound memory: past `max_checkpoints`, keep every other one (spacing doubles)."""
-        start = min(self._checkpoints)
         while len(self._checkpoints) > self.max_checkpoints:
             self.every *= 2
-            self._checkpoints = {v: p for v, p in self._checkpoints.items()
-                                 if (v - start) % self.every == 0}
+            ordered = sorted(self._checkpoints)
+            keep = {ordered[0], *ordered[2::2]}
+            self._checkpoints = {v: self._checkpoints[v] for v in keep}
 
     async def _changes(self, after: int, upto: int) -> list[Change]:
+        cached = [self._parsed.get(v) for v in range(after + 1, upto + 1)]
+        if all(c is not None for c in cached):
+            return [c for c in cached if c is not None]
         numbered = await self._numbered(after, upto)
         if len(numbered) != upto - after:
             raise HistoryUnavailable(f"versions {after + 1}..{upto} are not all written")
@@ -211,7 +230,12 @@ class History:
         for row in rows:
             if row["change"] is None:
                 raise HistoryUnavailable(f"version {row['version']} was written without history")
-            out.append((int(row["version"]), change_from_json(json.loads(row["change"]))))
+            version, change = int(row["version"]), change_from_json(json.loads(row["change"]))
+            out.append((version, change))
+            if _cost(change) <= SMALL_CHANGE:
+                self._parsed[version] = change
+                while len(self._parsed) > PARSED_KEPT:
+                    self._parsed.popitem(last=False)
         return out
 
     async def entries(self, after: int, upto: int, limit: int = PAGE) -> list[StoredEntry]:

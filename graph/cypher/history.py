@@ -65,6 +65,14 @@ RETURN max(seq) AS version
 """
 
 
+# What history keeps per change, in characters of stored JSON (bench/history_bench.py).
+HISTORY_SIZE: Final = f"""
+MATCH (a:{Label.AUDIT}) WHERE a.seq > $after
+RETURN count(a) AS entries, sum(size(coalesce(a.change, ''))) AS change,
+       sum(size(coalesce(a.events, ''))) AS events
+"""
+
+
 def statements() -> dict[str, str]:
     """Every history statement by name (listed in statements.all_statements())."""
     return {
@@ -75,4 +83,5 @@ def statements() -> dict[str, str]:
         "CHANGES_BETWEEN": CHANGES_BETWEEN,
         "ENTRIES_BETWEEN": ENTRIES_BETWEEN,
         "VERSION_AT": VERSION_AT,
+        "HISTORY_SIZE": HISTORY_SIZE,
     }
