@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from api.auth import AuthMiddleware, verifier_for
@@ -35,6 +35,7 @@ from api.schema import build_schema
 from api.service import PortfolioService
 from api.settings import Settings
 from api.view import GraphQLView
+from api.watch import Watcher
 from graph.engines import create_engine
 from graph.store import Store
 from rules.policy import load_policy
@@ -46,16 +47,28 @@ def create_app(settings: Settings, store: Store | None = None,
                service: PortfolioService | None = None) -> Starlette:
     """The ASGI app; `store`/`service` injected are used as they are (never started or closed)."""
     runtime = Runtime()
+
+    def watch(service: PortfolioService) -> Watcher:
+        return Watcher(service.history, interval=settings.subscription_poll_interval,
+                       max_subscribers=settings.max_subscribers,
+                       queue_size=settings.subscriber_queue)
+
     if service is not None:
         runtime.store, runtime.service = service.store, service
     elif store is not None:
         runtime.store = store
         runtime.service = PortfolioService(store, load_policy(settings.policy))
+    if runtime.service is not None:
+        runtime.watcher = watch(runtime.service)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if runtime.service is not None:
-            yield
+            try:
+                yield
+            finally:
+                if runtime.watcher is not None:
+                    await runtime.watcher.close()
             return
         policy = load_policy(settings.policy)  # a bad policy stops start-up, naming the key
         opened = Store(create_engine(settings.engine_config()))
@@ -65,10 +78,13 @@ def create_app(settings: Settings, store: Store | None = None,
         # requests, so no user request pays it (0.5 s at 5,000 features, 6 s at 50,000).
         await service.violations()
         runtime.store, runtime.service = opened, service
+        runtime.watcher = watch(service)
         logger.info("graph store open (%s), portfolio loaded", opened.engine.name)
         try:
             yield
         finally:
+            watcher, runtime.watcher = runtime.watcher, None
+            await watcher.close()
             runtime.store = runtime.service = None
             await opened.close()
 
@@ -89,6 +105,7 @@ def create_app(settings: Settings, store: Store | None = None,
     graphql = GraphQLView(schema, settings, runtime)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql),
+        WebSocketRoute("/graphql", graphql),  # subscriptions (graphql-transport-ws)
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
@@ -109,4 +126,6 @@ def create_app(settings: Settings, store: Store | None = None,
         Middleware(AuthMiddleware, verifier=verifier_for(settings)),
         Middleware(BodyLimit, settings=settings),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.runtime = runtime  # for operators and tests: the store, service and watcher
+    return app

@@ -16,6 +16,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,8 @@ from rich.table import Table
 from rich.text import Text
 
 from api.diagram import to_dot, to_mermaid
+from api.errors import ServiceError
+from api.history import AsOfValue, ItemDiff
 from api.outcomes import ImportOutcome
 from api.roles import Actor, Role
 from api.service import PortfolioService
@@ -159,9 +162,13 @@ def _print_violations(violations: Sequence[Any]) -> None:
     out.print(table)
 
 
-async def _audit(settings: Settings, fmt: str) -> int:
+async def _audit(settings: Settings, fmt: str, as_of: AsOfValue | None = None) -> int:
     async with _service(settings) as service:
-        violations = await service.violations()
+        if as_of is None:
+            violations = await service.violations()
+        else:
+            history = service.history
+            violations = await history.violations(await history.resolve(as_of, "--as-of"))
     if fmt == "json":
         out.print_json(data=[v.as_json() for v in violations])
     else:
@@ -182,6 +189,56 @@ async def _log(settings: Settings, item: str | None, limit: int, fmt: str) -> in
     table = Table("at", "actor", "operation", "item", "justification", title="Audit log")
     for e in entries:
         table.add_row(e.at, e.actor, e.operation, e.item_id or "", e.justification or "")
+    out.print(table)
+    return 0
+
+
+# --- history: diff ----------------------------------------------------------------
+
+
+def _as_of(text: str) -> AsOfValue:
+    """A version number or an ISO 8601 instant (UTC when it names no zone)."""
+    if text.strip().lstrip("-").isdigit():
+        return AsOfValue(version=int(text))
+    try:
+        return AsOfValue(at=datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither a version number nor an ISO 8601 instant") from None
+
+
+async def _diff(settings: Settings, start: AsOfValue, end: AsOfValue | None, fmt: str) -> int:
+    async with _service(settings) as service:
+        diff = await service.history.diff(start, end)
+    if fmt == "json":
+        def items(found: list[ItemDiff]) -> list[dict[str, Any]]:
+            return [{"id": d.id, "type": d.kind.value, "fields": d.fields,
+                     "before": d.before, "after": d.after} for d in found]
+
+        out.print_json(data={
+            "from": diff.from_version, "to": diff.to_version,
+            "added": items(diff.added), "removed": items(diff.removed),
+            "changed": items(diff.changed),
+            "dependenciesAdded": [{"from": a, "to": b} for a, b in diff.dependencies_added],
+            "dependenciesRemoved": [{"from": a, "to": b} for a, b in diff.dependencies_removed],
+            "violationsOpened": [v.as_json() for v in diff.violations_opened],
+            "violationsClosed": [v.as_json() for v in diff.violations_closed],
+        })
+        return 0
+    table = Table("change", "type", "id", "fields",
+                  title=f"Changes from version {diff.from_version} to {diff.to_version}")
+    for what, found in (("added", diff.added), ("removed", diff.removed),
+                        ("changed", diff.changed)):
+        for d in found:
+            table.add_row(what, d.kind.value, d.id, ", ".join(d.fields))
+    for what, pairs in (("dependency added", diff.dependencies_added),
+                        ("dependency removed", diff.dependencies_removed)):
+        for a, b in pairs:
+            table.add_row(what, "Dependency", f"{a} -> {b}", "")
+    for what, violations in (("violation opened", diff.violations_opened),
+                             ("violation closed", diff.violations_closed)):
+        for v in violations:
+            table.add_row(what, v.rule, v.subject_id, ", ".join(v.related_ids))
     out.print(table)
     return 0
 
@@ -347,6 +404,15 @@ def _parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="print every guardrail violation; exit 1 on ERROR")
     common(audit)
     audit.add_argument("--format", choices=("table", "json"), default="table")
+    audit.add_argument("--as-of", type=_as_of, metavar="VERSION|INSTANT",
+                       help="the violations of an earlier version, with the policy of now")
+
+    diff = sub.add_parser("diff", help="what changed between two versions (or instants)")
+    diff.add_argument("start", type=_as_of, metavar="FROM", help="a version or ISO instant")
+    diff.add_argument("end", type=_as_of, nargs="?", metavar="TO",
+                      help="a version or ISO instant (default: now)")
+    common(diff)
+    diff.add_argument("--format", choices=("table", "json"), default="table")
 
     demo = sub.add_parser("demo", help="load the realistic demo portfolio")
     common(demo)
@@ -442,7 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(document_json_schema(scale), indent=2))
             return 0
         if args.command == "audit":
-            return asyncio.run(_audit(settings, args.format))
+            return asyncio.run(_audit(settings, args.format, args.as_of))
+        if args.command == "diff":
+            return asyncio.run(_diff(settings, args.start, args.end, args.format))
         if args.command == "demo":
             return asyncio.run(_demo(settings, args.format))
         if args.command == "log":
@@ -455,6 +523,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except (ConfigError, PolicyError) as exc:
         err.print(str(exc), style="red")
+        return 2
+    except ServiceError as exc:  # e.g. a version that does not exist (INVALID_ARGUMENT)
+        err.print(f"[red]{exc.message}[/red]")
         return 2
     except EngineError as exc:
         err.print(f"Graph engine ({exc.engine}): {exc}", style="red")

@@ -16,11 +16,13 @@ from typing import TypeVar
 import strawberry
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from api.roles import Actor
 from api.service import PortfolioService
 from api.settings import Settings
+from api.watch import Watcher
 from graph.cypher.statements import Link
 from graph.model import Item, Kind, Portfolio
 from graph.store import Store
@@ -79,13 +81,16 @@ def create_loaders(store: Store) -> Loaders:
 class Context:
     """What every resolver may use; `actor` is who the token (or open mode) says asks."""
 
-    request: Request
-    response: Response
+    request: Request | WebSocket
+    response: Response | WebSocket
     actor: Actor
     service: PortfolioService
     settings: Settings
     loaders: Loaders
     _portfolio: asyncio.Task[Portfolio] | None = None
+    # Subscriptions (WebSocket only): the process's watcher and the connection_init payload.
+    watcher: Watcher | None = None
+    connection_params: dict[str, object] | None = None
 
     @property
     def store(self) -> Store:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from api.service import PortfolioService
+from api.watch import Watcher
 from graph.store import Store
 
 
@@ -16,6 +17,7 @@ class NotReady(RuntimeError):
 class Runtime:
     store: Store | None = None
     service: PortfolioService | None = None
+    watcher: Watcher | None = None  # one per process: feeds every subscription
 
     def require_service(self) -> PortfolioService:
         if self.service is None:

@@ -12,7 +12,7 @@ import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from api.errors import ErrorCode, Forbidden, ServiceError
 from api.outcomes import ChangeOutcome, ImportOutcome
@@ -27,6 +27,7 @@ from graph.document import (
     validate_item,
 )
 from graph.export import Archive, archive, document, entry_json, parse_archive
+from graph.history import ensure_history
 from graph.model import (
     Epic,
     Item,
@@ -36,10 +37,14 @@ from graph.model import (
 )
 from graph.store import AuditRecord, Store
 from rules.evaluate import blocking, evaluate, introduced
+from rules.events import policy_fingerprint, violation_events
 from rules.graphs import dependents
 from rules.impact import ImpactResult, impact
 from rules.policy import Policy
 from rules.violation import Violation
+
+if TYPE_CHECKING:
+    from api.history import HistoryService
 
 WRITE_ATTEMPTS = 20
 
@@ -68,6 +73,23 @@ class PortfolioService:
         # the version race to each other after a full evaluation each. The version
         # guard in the write statement still serialises against other processes.
         self._write_lock = asyncio.Lock()
+        self._fingerprint = policy_fingerprint(policy)
+        self._history: HistoryService | None = None
+
+    @property
+    def history(self) -> HistoryService:
+        """Reads of earlier versions (api/history.py), sharing this store and policy."""
+        if self._history is None:
+            from api.history import HistoryService  # builds on this module
+
+            self._history = HistoryService(self.store, self.policy)
+        return self._history
+
+    def _with_events(self, audit: AuditRecord, before: Portfolio,
+                     after: list[Violation]) -> AuditRecord:
+        """The audit record with the violation events the change causes, stored with it."""
+        events = violation_events(self._evaluate(before), after)
+        return replace(audit, events=[e.as_json() for e in events], policy=self._fingerprint)
 
     # --- reads that need the whole portfolio --------------------------------
 
@@ -127,12 +149,14 @@ class PortfolioService:
             after={"created": created, "updated": updated},
             item_ids=tuple(created + updated),
         )
-        version = await self.store.write(change, before.version, audit)
+        found = evaluate(after, self.policy)
+        version = await self.store.write(change, before.version,
+                                         self._with_events(audit, before, found))
         if version is None:
             return None
         self._adopt(after, version)
-        return ImportOutcome(applied=True, created=created, updated=updated,
-                             violations=self._evaluate(after))
+        self._evaluated = (version, found)
+        return ImportOutcome(applied=True, created=created, updated=updated, violations=found)
 
     # --- export and the archive's import --------------------------------------------
 
@@ -191,6 +215,8 @@ class PortfolioService:
             before.version, audit)
         if version is None:
             return None
+        # The archived entries carry no changes: history starts at this version.
+        await ensure_history(self.store)
         self._adopt(after, version)
         return ImportOutcome(applied=True, created=created, violations=self._evaluate(after))
 
@@ -289,6 +315,7 @@ class PortfolioService:
             return ChangeOutcome(applied=False, item=item, violations=new)
         if blocked:
             audit = replace(audit, justification=justification)
+        audit = self._with_events(audit, before, found)
         version = await self.store.write(change, before.version, audit)
         if version is None:
             return None
@@ -297,6 +324,18 @@ class PortfolioService:
         return ChangeOutcome(applied=True, item=item, violations=new)
 
     # --- unenforced changes ----------------------------------------------------
+
+    async def _write_evaluated(self, before: Portfolio, change: RemoveDependency | DeleteItem,
+                               audit: AuditRecord) -> int | None:
+        """Write an unenforced change with its violation events (history needs them)."""
+        after = apply(before, change)
+        found = evaluate(after, self.policy)
+        version = await self.store.write(change, before.version,
+                                         self._with_events(audit, before, found))
+        if version is not None:
+            self._adopt(after, version)
+            self._evaluated = (version, found)
+        return version
 
     async def remove_dependency(self, from_id: str, to_id: str, actor: Actor) -> ChangeOutcome:
         return await self._until_written(
@@ -311,10 +350,9 @@ class PortfolioService:
         audit = AuditRecord(operation="removeDependency", actor=actor.id, item_id=from_id,
                             before={"from": from_id, "to": to_id})
         change = RemoveDependency(from_id, to_id)
-        version = await self.store.write(change, before.version, audit)
+        version = await self._write_evaluated(before, change, audit)
         if version is None:
             return None
-        self._adopt(apply(before, change), version)
         return ChangeOutcome(applied=True, item=before.features.get(from_id))
 
     async def delete_item(self, item_id: str, actor: Actor) -> ChangeOutcome:
@@ -335,10 +373,9 @@ class PortfolioService:
         audit = AuditRecord(operation="deleteItem", actor=actor.id, item_id=item_id,
                             before=_item_json(item))
         change = DeleteItem(item_id)
-        version = await self.store.write(change, before.version, audit)
+        version = await self._write_evaluated(before, change, audit)
         if version is None:
             return None
-        self._adopt(apply(before, change), version)
         return ChangeOutcome(applied=True, item=item)
 
 

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     request_timeout: float = 30.0
     query_timeout: float = 30.0
     log_level: str = "INFO"
+    # Subscriptions: how often the watcher reads the store's version (seconds), how many
+    # subscriptions one process serves, and how many versions wait for a slow one.
+    subscription_poll_interval: float = Field(default=0.2, gt=0, le=60)
+    max_subscribers: int = Field(default=1000, ge=1)
+    subscriber_queue: int = Field(default=256, ge=1)
 
     neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
     neo4j_user: str | None = Field(default=None, validation_alias="NEO4J_USER")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from contextvars import ContextVar
+from datetime import timedelta
 from typing import Any, cast
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -26,21 +27,23 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import MissingQueryError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import (
     CannotGetOperationTypeError,
     InvalidOperationTypeError,
 )
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET, UnsetType
 
-from api.auth import actor_of
+from api.auth import AuthError, actor_of, verifier_for
 from api.errors import ApiError, ErrorCode
 from api.graphiql import offline_page
 from api.loaders import Context, create_loaders
-from api.roles import Actor
+from api.roles import ANONYMOUS, Actor, Role, has_role
 from api.runtime import Runtime
 from api.settings import Settings
 from graph.model import unstorable_paths
@@ -57,6 +60,7 @@ _HTTP_CODES = {
     415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 NOBODY = Actor(id="unauthenticated")
+_ACK = cast("UnsetType", UNSET)  # connection_ack without a payload
 
 
 def error_response(status: int, message: str, code: str,
@@ -116,9 +120,14 @@ class GraphQLView(GraphQL[Context, None]):
 
     def __init__(self, schema: BaseSchema, settings: Settings, runtime: Runtime) -> None:
         super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
-                         allow_queries_via_get=True, multipart_uploads_enabled=False)
+                         allow_queries_via_get=True, multipart_uploads_enabled=False,
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         connection_init_wait_timeout=timedelta(seconds=10),
+                         # Browsers: same origin or PORTFOLIO_CORS_ORIGINS only.
+                         allowed_origins=tuple(settings.cors_origins))
         self.settings = settings
         self.runtime = runtime
+        self.verifier = verifier_for(settings)
         self._ide_page = offline_page(self.graphql_ide_html) if settings.graphiql else ""
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -126,9 +135,14 @@ class GraphQLView(GraphQL[Context, None]):
         return HTMLResponse(self._ide_page)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            if self.runtime.service is None:
+                await WebSocketClose(code=1013, reason="the graph store is not open yet")(
+                    scope, receive, send)
+                return
+            await super().__call__(scope, receive, send)  # subscriptions (graphql-transport-ws)
+            return
         if scope["type"] != "http":
-            await WebSocketClose(code=1008, reason="this endpoint speaks HTTP only")(
-                scope, receive, send)
             return
         request = Request(scope, receive)
         if self.runtime.service is None:
@@ -149,11 +163,30 @@ class GraphQLView(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
                           ) -> Context:
-        assert isinstance(request, Request) and isinstance(response, Response)
         service = self.runtime.require_service()
         return Context(request=request, response=response,
                        actor=actor_of(request.scope) or NOBODY, service=service,
-                       settings=self.settings, loaders=create_loaders(service.store))
+                       settings=self.settings, loaders=create_loaders(service.store),
+                       watcher=self.runtime.watcher)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket from its connection_init payload: 4403 when refused."""
+        if self.verifier is None:
+            context.actor = ANONYMOUS  # open mode: loopback only (check_bind)
+            return _ACK
+        header = (context.connection_params or {}).get("Authorization")
+        scheme, _, token = header.partition(" ") if isinstance(header, str) else ("", "", "")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ConnectionRejectionError({"reason": "connection_init needs "
+                                            "{\"Authorization\": \"Bearer <token>\"}"})
+        try:
+            actor = await self.verifier.verify(token.strip())
+        except AuthError as exc:
+            raise ConnectionRejectionError({"reason": exc.reason}) from exc
+        if not has_role(actor, Role.VIEWER):
+            raise ConnectionRejectionError({"reason": "subscriptions need the viewer role"})
+        context.actor = actor
+        return _ACK
 
     def parse_json(self, data: str | bytes) -> Any:
         try:

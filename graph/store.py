@@ -12,7 +12,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,6 +40,12 @@ class AuditRecord:
     item_ids: tuple[str, ...] = ()
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="milliseconds"))
+    # History: the change itself (Store.write fills it from the change it writes, so
+    # no caller can forget it), the violation events it caused (rules/events.py) and
+    # the fingerprint of the policy those were computed with.
+    change: Any = None
+    events: Any = None
+    policy: str | None = None
 
     def params(self) -> dict[str, Any]:
         return {
@@ -52,10 +58,18 @@ class AuditRecord:
                 "itemId": self.item_id,
                 "itemIds": list(self.item_ids),
                 "justification": self.justification,
-                "before": None if self.before is None else json.dumps(self.before, sort_keys=True),
-                "after": None if self.after is None else json.dumps(self.after, sort_keys=True),
+                "before": _json_text(self.before),
+                "after": _json_text(self.after),
+                "change": _json_text(self.change),
+                "events": _json_text(self.events),
+                "policy": self.policy,
             }.items() if value is not None},
         }
+
+
+def _json_text(value: Any) -> str | None:
+    """JSON as text: neither engine stores maps as properties."""
+    return None if value is None else json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +84,11 @@ class AuditEntry:
     before: Any
     after: Any
     item_ids: tuple[str, ...] = ()  # every item an import touched
+
+    @property
+    def version(self) -> int:
+        """The portfolio version this entry wrote (the log and the versions are one sequence)."""
+        return self.seq
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +132,12 @@ class Store:
     # --- lifecycle --------------------------------------------------------
 
     async def start(self) -> None:
+        """Open the engine, bootstrap it and make sure history is kept from here on."""
+        from graph.history import ensure_history  # history builds on the store
+
         await self.engine.start()
         await self.engine.bootstrap()
+        await ensure_history(self)
 
     async def close(self) -> None:
         await self.engine.close()
@@ -147,6 +170,10 @@ class Store:
                     self.remember(portfolio)
                     return portfolio
             raise RuntimeError("the portfolio kept changing while a snapshot was read")
+
+    def remembered(self) -> Portfolio | None:
+        """The snapshot last cached (possibly behind the store: check its version)."""
+        return self._snapshot
 
     def remember(self, portfolio: Portfolio) -> None:
         """Adopt a snapshot the caller built for a version it just wrote (saves a reload)."""
@@ -251,7 +278,11 @@ class Store:
     async def write(self, change: Change, expected_version: int,
                     audit: AuditRecord) -> int | None:
         """Write one change in one statement if the version is still `expected_version`;
-        the new version, or None (nothing written) when another writer moved it."""
+        the new version, or None (nothing written) when another writer moved it.
+
+        The audit entry written with it keeps the change itself, so any version can
+        be rebuilt from the one before (graph/history.py)."""
+        audit = replace(audit, change=change.to_json())
         if isinstance(change, PutDocument):
             return await self._guarded(q.APPLY_DOCUMENT, _put_params(change), expected_version,
                                        audit)
@@ -306,7 +337,7 @@ class Store:
             "itemId": item_id, "actor": actor, "since": since, "beforeSeq": before_seq,
             "limit": limit,
         })
-        return [_audit_entry(row["entry"]) for row in rows]
+        return [audit_entry(row["entry"]) for row in rows]
 
 
 def _put_params(change: PutDocument) -> dict[str, Any]:
@@ -327,7 +358,7 @@ def _kind_from_labels(labels: Sequence[str]) -> Kind:
     raise ValueError(f"no portfolio kind among labels {list(labels)}")
 
 
-def _audit_entry(row: Row) -> AuditEntry:
+def audit_entry(row: Row) -> AuditEntry:
     def load(value: Any) -> Any:
         return None if value is None else json.loads(value)
 

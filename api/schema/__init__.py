@@ -25,6 +25,7 @@ from api.errors import ErrorCodes, MaskUnexpected, is_expected
 from api.schema import organisation, strategy, work
 from api.schema.mutation import Mutation
 from api.schema.query import Query
+from api.schema.subscription import Subscription
 from api.settings import Settings
 from graph.engines.base import EngineUnavailable
 from graph.model import UNSTORABLE_TEXT
@@ -102,5 +103,6 @@ def build_schema(settings: Settings | None = None,
             extensions.append(DisableIntrospection)
         # Order matters: extensions exit in reverse, so codes are set before masking.
         extensions += [MaskUnexpected, ErrorCodes]
-    return PortfolioSchema(query=Query, mutation=Mutation, types=NODE_TYPES,
+    return PortfolioSchema(query=Query, mutation=Mutation, subscription=Subscription,
+                           types=NODE_TYPES,
                              extensions=extensions)

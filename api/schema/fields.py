@@ -23,6 +23,13 @@ def field(*, description: str | None = None,
     return decorator
 
 
+def subscription(*, description: str | None = None,
+                 extensions: Sequence[FieldExtension] = ()) -> Callable[[F], F]:
+    decorator: Callable[[F], F] = strawberry.subscription(description=description,
+                                                          extensions=list(extensions))
+    return decorator
+
+
 def mutation(*, description: str | None = None,
              extensions: Sequence[FieldExtension] = ()) -> Callable[[F], F]:
     decorator: Callable[[F], F] = strawberry.mutation(description=description,

@@ -83,6 +83,7 @@ class AuditEntry:
     after: JSON | None
     cursor: str = strawberry.field(
         description="Opaque cursor of this entry; pass it as `before` for older entries.")
+    version: int = strawberry.field(description="The portfolio version this entry wrote.")
 
     @classmethod
     def of(cls, entry: store.AuditEntry) -> AuditEntry:
@@ -93,7 +94,7 @@ class AuditEntry:
             justification=entry.justification,
             before=None if entry.before is None else JSON(entry.before),
             after=None if entry.after is None else JSON(entry.after),
-            cursor=audit_cursor(entry.seq),
+            cursor=audit_cursor(entry.seq), version=entry.version,
         )
 
 

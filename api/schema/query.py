@@ -12,6 +12,7 @@ from api.loaders import Info
 from api.schema.enums import RankLevel, Severity
 from api.schema.fields import field
 from api.schema.governance import AuditEntry, Guardrail, RankedItem, Violation, audit_seq
+from api.schema.history import AsOf, HistoryQuery, engine_read_as_of, snapshot_for
 from api.schema.inputs import EpicFilter, FeatureFilter
 from api.schema.nodes import Node, load_node, load_nodes, wrap
 from api.schema.organisation import ProgramIncrement, ReleaseTrain, Team, ValueStream
@@ -30,6 +31,7 @@ from api.schema.strategy import StrategicTheme
 from api.schema.trace import Impact, Trace
 from api.schema.work import Epic, Feature, Wsjf
 from graph.model import Kind
+from rules import impact as rules_impact
 from rules import ranking
 from rules import trace as rules_trace
 
@@ -61,36 +63,45 @@ MAX_TRACES = 500
 
 
 @strawberry.type
-class Query:
+class Query(HistoryQuery):
     @field(extensions=needs(VIEWER), description="Any portfolio item by id.")
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(self, info: Info, id: strawberry.ID,
+                   as_of: AsOf | None = None) -> Node | None:
+        await engine_read_as_of(info, as_of)
         kind = await info.context.loaders.kinds.load(str(id))
         return None if kind is None else cast("Node | None", await load_node(info, kind, id))
 
     @field(extensions=needs(VIEWER))
-    async def themes(self, info: Info) -> list[StrategicTheme]:
+    async def themes(self, info: Info, as_of: AsOf | None = None) -> list[StrategicTheme]:
+        await engine_read_as_of(info, as_of)
         return await _all(info, Kind.THEME)
 
     @field(extensions=needs(VIEWER))
-    async def value_streams(self, info: Info) -> list[ValueStream]:
+    async def value_streams(self, info: Info, as_of: AsOf | None = None) -> list[ValueStream]:
+        await engine_read_as_of(info, as_of)
         return await _all(info, Kind.VALUE_STREAM)
 
     @field(extensions=needs(VIEWER))
-    async def arts(self, info: Info) -> list[ReleaseTrain]:
+    async def arts(self, info: Info, as_of: AsOf | None = None) -> list[ReleaseTrain]:
+        await engine_read_as_of(info, as_of)
         return await _all(info, Kind.ART)
 
     @field(extensions=needs(VIEWER))
-    async def teams(self, info: Info) -> list[Team]:
+    async def teams(self, info: Info, as_of: AsOf | None = None) -> list[Team]:
+        await engine_read_as_of(info, as_of)
         return await _all(info, Kind.TEAM)
 
     @field(extensions=needs(VIEWER), description="Every PI, by start date.")
-    async def pis(self, info: Info) -> list[ProgramIncrement]:
+    async def pis(self, info: Info, as_of: AsOf | None = None) -> list[ProgramIncrement]:
+        await engine_read_as_of(info, as_of)
         return await _all(info, Kind.PI)
 
     @field(extensions=needs(VIEWER),
                       description="Browse features, ordered by id; `first` at most 500.")
     async def features(self, info: Info, filter: FeatureFilter | None = None,
-                       first: int | None = 50, after: str | None = None) -> FeatureConnection:
+                       first: int | None = 50, after: str | None = None,
+                       as_of: AsOf | None = None) -> FeatureConnection:
+        await engine_read_as_of(info, as_of)
         params = (filter or FeatureFilter()).params()
         edges, page_info, total = await _page(info, Kind.FEATURE, params, first, after)
         return FeatureConnection(edges=[FeatureEdge(cursor=c, node=n) for c, n in edges],
@@ -99,28 +110,37 @@ class Query:
     @field(extensions=needs(VIEWER),
                       description="Browse epics, ordered by id; `first` at most 500.")
     async def epics(self, info: Info, filter: EpicFilter | None = None,
-                    first: int | None = 50, after: str | None = None) -> EpicConnection:
+                    first: int | None = 50, after: str | None = None,
+                    as_of: AsOf | None = None) -> EpicConnection:
+        await engine_read_as_of(info, as_of)
         params = (filter or EpicFilter()).params()
         edges, page_info, total = await _page(info, Kind.EPIC, params, first, after)
         return EpicConnection(edges=[EpicEdge(cursor=c, node=n) for c, n in edges],
                               page_info=page_info, total_count=total)
 
     @field(extensions=needs(VIEWER))
-    async def epic(self, info: Info, id: strawberry.ID) -> Epic | None:
+    async def epic(self, info: Info, id: strawberry.ID,
+                   as_of: AsOf | None = None) -> Epic | None:
+        await engine_read_as_of(info, as_of)
         return cast("Epic | None", await load_node(info, Kind.EPIC, id))
 
     @field(extensions=needs(VIEWER))
-    async def feature(self, info: Info, id: strawberry.ID) -> Feature | None:
+    async def feature(self, info: Info, id: strawberry.ID,
+                   as_of: AsOf | None = None) -> Feature | None:
+        await engine_read_as_of(info, as_of)
         return cast("Feature | None", await load_node(info, Kind.FEATURE, id))
 
     @field(extensions=needs(VIEWER))
-    async def team(self, info: Info, id: strawberry.ID) -> Team | None:
+    async def team(self, info: Info, id: strawberry.ID,
+                   as_of: AsOf | None = None) -> Team | None:
+        await engine_read_as_of(info, as_of)
         return cast("Team | None", await load_node(info, Kind.TEAM, id))
 
     @field(extensions=needs(VIEWER),
                       description="The upward trace of an epic or feature; null for other ids.")
-    async def trace(self, info: Info, id: strawberry.ID) -> Trace | None:
-        portfolio = await info.context.portfolio()
+    async def trace(self, info: Info, id: strawberry.ID,
+                    as_of: AsOf | None = None) -> Trace | None:
+        portfolio = await snapshot_for(info, as_of)
         found = rules_trace.trace(portfolio, str(id))
         return None if found is None else Trace(result=found, portfolio=portfolio)
 
@@ -138,17 +158,29 @@ class Query:
         "Features depending on a feature, what they trace to, and what a slip to a later PI "
         "moves; null when the id is not a feature. maxDepth: 1 to 50."))
     async def impact(self, info: Info, id: strawberry.ID, max_depth: int | None = 10,
-                     slip_to_pi: strawberry.ID | None = None) -> Impact | None:
-        portfolio, result = await info.context.service.impact(
-            str(id), 10 if max_depth is None else max_depth,
-            None if slip_to_pi is None else str(slip_to_pi))
+                     slip_to_pi: strawberry.ID | None = None,
+                     as_of: AsOf | None = None) -> Impact | None:
+        depth, slip = 10 if max_depth is None else max_depth, slip_to_pi
+        if as_of is None:
+            portfolio, result = await info.context.service.impact(
+                str(id), depth, None if slip is None else str(slip))
+        else:
+            portfolio = await snapshot_for(info, as_of)
+            result = rules_impact.impact(portfolio, str(id), depth,
+                                         None if slip is None else str(slip))
         return None if result is None else Impact(result=result, portfolio=portfolio)
 
     @field(extensions=needs(VIEWER),
                       description="Broken guardrails, ordered by rule, subjectId, relatedIds.")
     async def violations(self, info: Info, severity: Severity | None = None,
-                         rule: str | None = None) -> list[Violation]:
-        found = await info.context.service.violations(severity=severity, rule=rule)
+                         rule: str | None = None, as_of: AsOf | None = None) -> list[Violation]:
+        if as_of is None:
+            found = await info.context.service.violations(severity=severity, rule=rule)
+        else:
+            version = (await snapshot_for(info, as_of)).version
+            found = [v for v in await info.context.service.history.violations(version)
+                     if (severity is None or v.severity == severity)
+                     and (rule is None or v.rule == rule)]
         return [Violation.of(v) for v in found]
 
     @field(extensions=needs(VIEWER),
@@ -162,8 +194,8 @@ class Query:
     async def ranking(self, info: Info, level: RankLevel, scope: strawberry.ID | None = None,
                       pi_id: strawberry.ID | None = None,
                       respect_dependencies: bool | None = False,
-                      limit: int | None = 100) -> list[RankedItem]:
-        portfolio = await info.context.service.snapshot()
+                      limit: int | None = 100, as_of: AsOf | None = None) -> list[RankedItem]:
+        portfolio = await snapshot_for(info, as_of)
         entries = ranking.rank(
             portfolio, level.value,
             scope=None if scope is None else str(scope),

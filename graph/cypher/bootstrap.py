@@ -22,6 +22,7 @@ UNIQUE_ID_LABELS: tuple[Label, ...] = (
     Label.ITEM,
     Label.AUDIT,
     Label.META,
+    Label.CHECKPOINT,
 )
 
 # Extra (non-unique) indexes, for the audit trail's lookups by item, time and actor.
@@ -29,6 +30,8 @@ EXTRA_INDEXES: tuple[tuple[Label, str], ...] = (
     (Label.AUDIT, "itemId"),
     (Label.AUDIT, "at"),
     (Label.AUDIT, "actor"),
+    (Label.AUDIT, "seq"),  # history: entries by version
+    (Label.CHECKPOINT, "version"),
 )
 
 

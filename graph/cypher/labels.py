@@ -26,6 +26,7 @@ class Label(StrEnum):
     FEATURE = Kind.FEATURE.value
     AUDIT = "AuditEntry"
     META = "PortfolioMeta"  # one node: the portfolio version every change checks and bumps
+    CHECKPOINT = "Checkpoint"  # a whole portfolio at one version: where history starts
 
 
 def kind_label(kind: Kind) -> Label:

@@ -359,13 +359,19 @@ EPICS_COUNT: Final = _EPIC_FILTER + "RETURN count(e) AS total"
 
 # --- audit log ----------------------------------------------------------------
 
+# An entry without its stored change and violation events (history reads those
+# separately, graph/cypher/history.py): the log stays cheap after a large import.
+AUDIT_ENTRY: Final = (
+    "a {.id, .seq, .at, .actor, .operation, .itemId, .justification, .before, .after}"
+)
+
 AUDIT_LOG: Final = f"""
 MATCH (a:{Label.AUDIT})
 WHERE ($itemId IS NULL OR a.itemId = $itemId OR $itemId IN coalesce(a.itemIds, []))
   AND ($actor IS NULL OR a.actor = $actor)
   AND ($since IS NULL OR a.at >= $since)
   AND ($beforeSeq IS NULL OR a.seq < $beforeSeq)
-RETURN a {{.*}} AS entry ORDER BY a.seq DESC LIMIT $limit
+RETURN {AUDIT_ENTRY} AS entry ORDER BY a.seq DESC LIMIT $limit
 """
 
 COUNTS: Final = f"""
@@ -376,12 +382,14 @@ MATCH (n:{Label.ITEM}) WITH labels(n) AS labels RETURN labels, count(*) AS count
 
 # Every property key any statement reads or writes.
 _AUDIT_PROPS = ("at", "actor", "operation", "itemId", "itemIds", "justification", "before",
-                "after", "seq")
+                "after", "seq", "change", "events", "policy")
 _META_PROPS = ("version", "lockedBy")
+_CHECKPOINT_PROPS = ("portfolio",)
 
 
 def _prime_schema() -> str:
-    keys = sorted({*all_property_keys(), *_AUDIT_PROPS, *_META_PROPS, "points"} - {"id"})
+    keys = sorted({*all_property_keys(), *_AUDIT_PROPS, *_META_PROPS, *_CHECKPOINT_PROPS,
+                   "points"} - {"id"})
     props = ", ".join(f"{key}: 0" for key in keys)
     labels = ":".join(label.value for label in Label)
     rels = "\n".join(
@@ -429,4 +437,7 @@ def all_statements() -> dict[str, str]:
         named[f"ALL_IDS.{kind.name}"] = ALL_IDS[kind]
     for link in Link:
         named[f"LINKED.{link.name}"] = LINKED[link]
+    from graph.cypher import history  # history's statements build on this module's
+
+    named.update({f"history.{name}": text for name, text in history.statements().items()})
     return named

@@ -21,6 +21,7 @@ from api.roles import Actor
 from api.service import PortfolioService
 from graph.engines.base import Engine
 from graph.export import document, parse_archive
+from graph.history import History, HistoryUnavailable, history_start
 from graph.model import Epic, Feature, Kind, Portfolio, Team
 from graph.samples.demo import demo_document
 from graph.samples.synthetic import synthetic_document
@@ -202,6 +203,12 @@ async def test_the_archive_carries_the_audit_log_as_it_was(falkordb: Engine) -> 
     assert "version 3" in (restore.justification or "")
     assert await service.store.version() == 4
     assert await service.store.audit_log(item_id="F-SESSION-REPL") != []
+    # The archived entries carry no changes: history starts at the import's version.
+    assert await history_start(service.store) == 4
+    history = History(service.store)
+    assert (await history.portfolio(4)).features == (await service.store.snapshot()).features
+    with pytest.raises(HistoryUnavailable, match="before the history start 4"):
+        await history.portfolio(3)
 
 
 # --- the command line -----------------------------------------------------------------------
