@@ -362,7 +362,7 @@ EPICS_COUNT: Final = _EPIC_FILTER + "RETURN count(e) AS total"
 # An entry without its stored change and violation events (history reads those
 # separately, graph/cypher/history.py): the log stays cheap after a large import.
 AUDIT_ENTRY: Final = (
-    "a {.id, .seq, .at, .actor, .operation, .itemId, .justification, .before, .after}"
+    "a {.id, .seq, .at, .actor, .operation, .itemId, .itemIds, .justification, .before, .after}"
 )
 
 AUDIT_LOG: Final = f"""
