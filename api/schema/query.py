@@ -1,4 +1,5 @@
-"""The Query root: thin resolvers over the store's loaders, the service and the rules."""
+"""The Query root: thin resolvers over the request's view and the service (see
+api/schema/__init__.py for which read goes where)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from typing import Any, cast
 
 import strawberry
 
+from api.context import Info
 from api.errors import bad_input
-from api.loaders import Info
 from api.schema.enums import RankLevel, Severity
 from api.schema.fields import field
 from api.schema.governance import AuditEntry, Guardrail, RankedItem, Violation, audit_seq
 from api.schema.inputs import EpicFilter, FeatureFilter
-from api.schema.nodes import Node, load_node, load_nodes, wrap
+from api.schema.nodes import Node, node, nodes, wrap
 from api.schema.organisation import ProgramIncrement, ReleaseTrain, Team, ValueStream
 from api.schema.paging import (
     EpicConnection,
@@ -30,25 +31,21 @@ from api.schema.strategy import StrategicTheme
 from api.schema.trace import Impact, Trace
 from api.schema.work import Epic, Feature, Wsjf
 from graph.model import Kind
-from rules import ranking
-from rules import trace as rules_trace
+from graph.view import Page, PortfolioView
 
 MAX_AUDIT_LIMIT = 1000
 
 
 async def _all(info: Info, kind: Kind) -> list[Any]:
-    return await load_nodes(info, kind, await info.context.store.all_ids(kind))
+    view = await info.context.view()
+    return nodes(view, kind, view.ids(kind))
 
 
-async def _page(info: Info, kind: Kind, params: dict[str, Any], first: int | None,
-                after: str | None) -> tuple[list[tuple[str, Any]], PageInfo, int]:
-    size = page_size(first)
-    page = await info.context.store.page(kind, params, size, decode_cursor(after))
-    nodes = await load_nodes(info, kind, page.ids)
-    edges = [(encode_cursor(node.id), node) for node in nodes]
-    info_ = PageInfo(has_next_page=page.has_next,
-                     end_cursor=encode_cursor(page.ids[-1]) if page.ids else None)
-    return edges, info_, page.total
+def _edges(view: PortfolioView, kind: Kind, page: Page) -> tuple[list[tuple[str, Any]], PageInfo]:
+    edges = [(encode_cursor(n.id), n) for n in nodes(view, kind, page.ids)]
+    info = PageInfo(has_next_page=page.has_next,
+                    end_cursor=encode_cursor(page.ids[-1]) if page.ids else None)
+    return edges, info
 
 
 def _utc_text(moment: datetime) -> str:
@@ -64,8 +61,9 @@ MAX_TRACES = 500
 class Query:
     @field(extensions=needs(VIEWER), description="Any portfolio item by id.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        kind = await info.context.loaders.kinds.load(str(id))
-        return None if kind is None else cast("Node | None", await load_node(info, kind, id))
+        view = await info.context.view()
+        item = view.find(str(id))
+        return None if item is None else cast(Node, wrap(item, view))
 
     @field(extensions=needs(VIEWER))
     async def themes(self, info: Info) -> list[StrategicTheme]:
@@ -85,44 +83,51 @@ class Query:
 
     @field(extensions=needs(VIEWER), description="Every PI, by start date.")
     async def pis(self, info: Info) -> list[ProgramIncrement]:
-        return await _all(info, Kind.PI)
+        view = await info.context.view()
+        return [ProgramIncrement.of(pi, view) for pi in view.pis_by_start()]
 
     @field(extensions=needs(VIEWER),
                       description="Browse features, ordered by id; `first` at most 500.")
     async def features(self, info: Info, filter: FeatureFilter | None = None,
                        first: int | None = 50, after: str | None = None) -> FeatureConnection:
-        params = (filter or FeatureFilter()).params()
-        edges, page_info, total = await _page(info, Kind.FEATURE, params, first, after)
+        query = (filter or FeatureFilter()).query()
+        size, cursor = page_size(first), decode_cursor(after)
+        view = await info.context.view()
+        page = view.feature_page(query, size, cursor)
+        edges, page_info = _edges(view, Kind.FEATURE, page)
         return FeatureConnection(edges=[FeatureEdge(cursor=c, node=n) for c, n in edges],
-                                 page_info=page_info, total_count=total)
+                                 page_info=page_info, total_count=page.total)
 
     @field(extensions=needs(VIEWER),
                       description="Browse epics, ordered by id; `first` at most 500.")
     async def epics(self, info: Info, filter: EpicFilter | None = None,
                     first: int | None = 50, after: str | None = None) -> EpicConnection:
-        params = (filter or EpicFilter()).params()
-        edges, page_info, total = await _page(info, Kind.EPIC, params, first, after)
+        query = (filter or EpicFilter()).query()
+        size, cursor = page_size(first), decode_cursor(after)
+        view = await info.context.view()
+        page = view.epic_page(query, size, cursor)
+        edges, page_info = _edges(view, Kind.EPIC, page)
         return EpicConnection(edges=[EpicEdge(cursor=c, node=n) for c, n in edges],
-                              page_info=page_info, total_count=total)
+                              page_info=page_info, total_count=page.total)
 
     @field(extensions=needs(VIEWER))
     async def epic(self, info: Info, id: strawberry.ID) -> Epic | None:
-        return cast("Epic | None", await load_node(info, Kind.EPIC, id))
+        return cast("Epic | None", node(await info.context.view(), Kind.EPIC, str(id)))
 
     @field(extensions=needs(VIEWER))
     async def feature(self, info: Info, id: strawberry.ID) -> Feature | None:
-        return cast("Feature | None", await load_node(info, Kind.FEATURE, id))
+        return cast("Feature | None", node(await info.context.view(), Kind.FEATURE, str(id)))
 
     @field(extensions=needs(VIEWER))
     async def team(self, info: Info, id: strawberry.ID) -> Team | None:
-        return cast("Team | None", await load_node(info, Kind.TEAM, id))
+        return cast("Team | None", node(await info.context.view(), Kind.TEAM, str(id)))
 
     @field(extensions=needs(VIEWER),
                       description="The upward trace of an epic or feature; null for other ids.")
     async def trace(self, info: Info, id: strawberry.ID) -> Trace | None:
-        portfolio = await info.context.portfolio()
-        found = rules_trace.trace(portfolio, str(id))
-        return None if found is None else Trace(result=found, portfolio=portfolio)
+        view = await info.context.view()
+        found = info.context.service.trace(view, str(id))
+        return None if found is None else Trace(result=found, view=view)
 
     @field(extensions=needs(VIEWER), description=(
         "The traces of many epics or features at once, in the order asked (null for ids "
@@ -130,25 +135,27 @@ class Query:
     async def traces(self, info: Info, ids: list[strawberry.ID]) -> list[Trace | None]:
         if len(ids) > MAX_TRACES:
             raise bad_input(f"traces takes at most {MAX_TRACES} ids, got {len(ids)}")
-        portfolio = await info.context.portfolio()
-        found = (rules_trace.trace(portfolio, str(i)) for i in ids)
-        return [None if t is None else Trace(result=t, portfolio=portfolio) for t in found]
+        view = await info.context.view()
+        found = (info.context.service.trace(view, str(i)) for i in ids)
+        return [None if t is None else Trace(result=t, view=view) for t in found]
 
     @field(extensions=needs(VIEWER), description=(
         "Features depending on a feature, what they trace to, and what a slip to a later PI "
         "moves; null when the id is not a feature. maxDepth: 1 to 50."))
     async def impact(self, info: Info, id: strawberry.ID, max_depth: int | None = 10,
                      slip_to_pi: strawberry.ID | None = None) -> Impact | None:
-        portfolio, result = await info.context.service.impact(
-            str(id), 10 if max_depth is None else max_depth,
+        view = await info.context.view()
+        result = info.context.service.impact(
+            view, str(id), 10 if max_depth is None else max_depth,
             None if slip_to_pi is None else str(slip_to_pi))
-        return None if result is None else Impact(result=result, portfolio=portfolio)
+        return None if result is None else Impact(result=result, view=view)
 
     @field(extensions=needs(VIEWER),
                       description="Broken guardrails, ordered by rule, subjectId, relatedIds.")
     async def violations(self, info: Info, severity: Severity | None = None,
                          rule: str | None = None) -> list[Violation]:
-        found = await info.context.service.violations(severity=severity, rule=rule)
+        view = await info.context.view()
+        found = info.context.service.violations_in(view, severity=severity, rule=rule)
         return [Violation.of(v) for v in found]
 
     @field(extensions=needs(VIEWER),
@@ -163,16 +170,16 @@ class Query:
                       pi_id: strawberry.ID | None = None,
                       respect_dependencies: bool | None = False,
                       limit: int | None = 100) -> list[RankedItem]:
-        portfolio = await info.context.service.snapshot()
-        entries = ranking.rank(
-            portfolio, level.value,
+        view = await info.context.view()
+        entries = info.context.service.ranking(
+            view, level.value,
             scope=None if scope is None else str(scope),
             pi_id=None if pi_id is None else str(pi_id),
             respect_dependencies=bool(respect_dependencies),
             limit=100 if limit is None else limit,
         )
-        items = portfolio.collection(Kind.EPIC if level is RankLevel.EPIC else Kind.FEATURE)
-        return [RankedItem(rank=e.rank, item=wrap(items[e.item_id]), wsjf=Wsjf.of(e.wsjf))
+        items = view.portfolio.collection(Kind.EPIC if level is RankLevel.EPIC else Kind.FEATURE)
+        return [RankedItem(rank=e.rank, item=wrap(items[e.item_id], view), wsjf=Wsjf.of(e.wsjf))
                 for e in entries]
 
     @field(extensions=needs(VIEWER), description=(
@@ -186,9 +193,9 @@ class Query:
         if not 1 <= size <= MAX_AUDIT_LIMIT:
             raise bad_input(f"limit must be between 1 and {MAX_AUDIT_LIMIT} (got {size})",
                             argument="limit")
-        entries = await info.context.store.audit_log(
+        entries = await info.context.on_server_loop(info.context.service.audit_log(
             item_id=None if item_id is None else str(item_id), actor=actor,
             since=None if since is None else _utc_text(since),
             before_seq=None if before is None else audit_seq(before), limit=size,
-        )
+        ))
         return [AuditEntry.of(e) for e in entries]
