@@ -53,6 +53,8 @@ class Context:
         """The portfolio of this request: the same view for every root field of it."""
         if self._view is None:
             self._view = self._submit(self.service.view())
+        if self._view.done():  # fetched already (the response cache keys by its version)
+            return self._view.result()
         return await asyncio.wrap_future(self._view)
 
     async def fresh_view(self) -> PortfolioView:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
+from api.service import PortfolioService
+from graph.view import PortfolioView
+from tests.api.conftest import Api, ApiFactory
 
 
 def ids(items: list[dict[str, Any]]) -> list[str]:
@@ -380,3 +384,34 @@ async def test_cached_answers_follow_roles_and_the_version(example: Api) -> None
     mutation = await example.post('mutation { removeDependency(from: "F-X", to: "F-Y") '
                                   "{ applied } }")
     assert "etag" not in mutation.headers  # only queries are cached
+
+
+class BlockingService(PortfolioService):
+    """A real service whose violations wait until the test lets them go on."""
+
+    def __init__(self, inner: PortfolioService) -> None:
+        super().__init__(inner.store, inner.policy)
+        self.started, self.gate = threading.Event(), threading.Event()
+
+    def violations_in(self, view: PortfolioView, severity: Any = None,
+                      rule: str | None = None) -> list[Any]:
+        self.started.set()
+        assert self.gate.wait(10), "the server's loop was held while a query computed"
+        return super().violations_in(view, severity, rule)
+
+
+async def test_a_computing_query_leaves_the_server_loop_free(make_api: ApiFactory,
+                                                             service: PortfolioService) -> None:
+    """While one query computes, /healthz and other requests are answered: queries run on
+    their own loop. Were they on the server's loop, the blocked resolver would hold
+    /healthz and the test would fail on the gate's assertion."""
+    blocking = BlockingService(service)
+    async with make_api(service_=blocking) as api:
+        query = asyncio.create_task(api.post("{ violations { rule } }"))
+        assert await asyncio.to_thread(blocking.started.wait, 10)
+        health = await api.http.get("/healthz")
+        other = await api.data("{ themes { id } }")
+        blocking.gate.set()
+        response = await query
+    assert health.status_code == 200 and other == {"themes": []}
+    assert response.json() == {"data": {"violations": []}}
