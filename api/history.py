@@ -20,6 +20,7 @@ from graph.changes import item_json
 from graph.history import History, HistoryUnavailable, StoredEntry
 from graph.model import Item, Kind, Portfolio
 from graph.store import AuditEntry, Store
+from graph.view import PortfolioView
 from rules.evaluate import evaluate
 from rules.events import ViolationEvent, event_from_json, policy_fingerprint, violation_events
 from rules.policy import Policy
@@ -112,7 +113,7 @@ class HistoryService:
         self.policy = policy
         self.fingerprint = policy_fingerprint(policy)
         self.history = History(store)
-        self._violations: Lru[int, list[Violation]] = Lru(16)
+        self._views: Lru[int, PortfolioView] = Lru(8)
         self._events: Lru[int, list[ViolationEvent]] = Lru(20_000)
 
     # --- versions ---------------------------------------------------------------
@@ -160,12 +161,18 @@ class HistoryService:
         except HistoryUnavailable as exc:
             raise invalid(str(exc), "asOf") from exc
 
-    async def violations(self, version: int) -> list[Violation]:
-        cached = self._violations.get(version)
+    async def view(self, version: int) -> PortfolioView:
+        """The read view of an earlier version (its indexes and evaluation kept with it)."""
+        cached = self._views.get(version)
         if cached is None:
-            cached = self._violations.put(version, evaluate(await self.portfolio(version),
-                                                            self.policy))
+            cached = self._views.put(version, PortfolioView(await self.portfolio(version)))
         return cached
+
+    async def violations(self, version: int) -> list[Violation]:
+        view = await self.view(version)
+        found: list[Violation] = view.derived(
+            "violations", lambda: evaluate(view.portfolio, self.policy))
+        return found
 
     # --- violation events -----------------------------------------------------------
 

@@ -35,13 +35,16 @@ from graph.model import (
     Portfolio,
     Severity,
 )
-from graph.store import AuditRecord, Store
+from graph.store import AuditEntry, AuditRecord, Store
+from graph.view import PortfolioView
+from rules import ranking as rules_ranking
 from rules.evaluate import blocking, evaluate, introduced
 from rules.events import policy_fingerprint, violation_events
-from rules.graphs import dependents
 from rules.impact import ImpactResult, impact
 from rules.policy import Policy
+from rules.trace import Trace, Tracer
 from rules.violation import Violation
+from rules.wsjf import plain_order
 
 if TYPE_CHECKING:
     from api.history import HistoryService
@@ -68,7 +71,7 @@ class PortfolioService:
         self.store = store
         self.policy = policy
         self._evaluated: tuple[int, list[Violation]] | None = None
-        self._dependents: tuple[int, dict[str, list[str]]] | None = None
+        self._view: PortfolioView | None = None
         # One change at a time in this process: concurrent changes would only lose
         # the version race to each other after a full evaluation each. The version
         # guard in the write statement still serialises against other processes.
@@ -104,24 +107,79 @@ class PortfolioService:
         self._evaluated = (portfolio.version, result)
         return result
 
-    async def violations(self, severity: Severity | None = None,
-                         rule: str | None = None) -> list[Violation]:
-        found = self._evaluate(await self.snapshot())
+    async def view(self) -> PortfolioView:
+        """The read view of the current snapshot: one per version, kept beside the snapshot
+        (a new version gets a new view, so its indexes never go stale)."""
+        portfolio = await self.snapshot()
+        cached = self._view
+        if cached is None or cached.portfolio is not portfolio:
+            cached = self._view = PortfolioView(portfolio)
+        return cached
+
+    async def view_at(self, version: int) -> PortfolioView:
+        """The read view of `version`: the current one's, or history's for an earlier one."""
+        current = await self.view()
+        if version == current.version:
+            return current
+        return await self.history.view(version)
+
+    # Reads computed on a view: pure CPU work on one version, safe to run off the event
+    # loop (they only read the view and publish whole values).
+
+    def violations_in(self, view: PortfolioView, severity: Severity | None = None,
+                      rule: str | None = None) -> list[Violation]:
+        """The view's violations, evaluated once per version (shared with the write path)."""
+        cached = self._evaluated
+        if cached is not None and cached[0] == view.version:
+            found = cached[1]
+        else:
+            found = view.derived("violations", lambda: evaluate(view.portfolio, self.policy))
+            if cached is None or view.version > cached[0]:  # never an earlier version's
+                self._evaluated = (view.version, found)
         return [
             v for v in found
             if (severity is None or v.severity == severity) and (rule is None or v.rule == rule)
         ]
 
-    async def impact(self, root_id: str, max_depth: int = 10,
-                     slip_to_pi: str | None = None) -> tuple[Portfolio, ImpactResult | None]:
-        """Impact on the current snapshot, with the reverse dependency index kept per version."""
-        portfolio = await self.snapshot()
-        cached = self._dependents
-        if cached is None or cached[0] != portfolio.version:
-            cached = (portfolio.version, dependents(portfolio.dependencies))
-            self._dependents = cached
-        result = impact(portfolio, root_id, max_depth, slip_to_pi, dependents_index=cached[1])
-        return portfolio, result
+    async def violations(self, severity: Severity | None = None,
+                         rule: str | None = None) -> list[Violation]:
+        return self.violations_in(await self.view(), severity, rule)
+
+    def impact(self, view: PortfolioView, root_id: str, max_depth: int = 10,
+               slip_to_pi: str | None = None) -> ImpactResult | None:
+        """Impact on the view, walking its per-version reverse dependency index."""
+        return impact(view.portfolio, root_id, max_depth, slip_to_pi,
+                      dependents_index=view.dependents_index())
+
+    def trace(self, view: PortfolioView, item_id: str) -> Trace | None:
+        """The trace of an epic or feature; each epic's reach is walked once per version."""
+        return view.derived("tracer", lambda: Tracer(view.portfolio)).trace(item_id)
+
+    def ranking(self, view: PortfolioView, level: rules_ranking.Level, *,
+                scope: str | None = None, pi_id: str | None = None,
+                respect_dependencies: bool = False,
+                limit: int = 100) -> list[rules_ranking.RankedEntry]:
+        """WSJF ranking on the view. The plain order of a level is sorted once per version;
+        an order that respects dependencies is kept per (level, scope, PI) and version."""
+        rules_ranking.check_limit(limit)
+        ordered = view.derived(("plain order", level), lambda: plain_order(
+            rules_ranking.candidates(view.portfolio, level)))
+        if not respect_dependencies:
+            return rules_ranking.rank(view.portfolio, level, scope=scope, pi_id=pi_id,
+                                      limit=limit, ordered=ordered)
+        entries = view.derived(
+            ("respecting order", level, scope, pi_id),
+            lambda: rules_ranking.rank(view.portfolio, level, scope=scope, pi_id=pi_id,
+                                       respect_dependencies=True,
+                                       limit=rules_ranking.MAX_LIMIT, ordered=ordered))
+        return entries[:limit]
+
+    async def audit_log(self, *, item_id: str | None = None, actor: str | None = None,
+                        since: str | None = None, before_seq: int | None = None,
+                        limit: int = 100) -> list[AuditEntry]:
+        """Audit entries, newest first (read from the engine: the log is not in the view)."""
+        return await self.store.audit_log(item_id=item_id, actor=actor, since=since,
+                                          before_seq=before_seq, limit=limit)
 
     # --- import ---------------------------------------------------------------
 

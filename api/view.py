@@ -10,16 +10,26 @@
   for request errors as GraphQL-over-HTTP asks (plain `application/json`
   keeps status 200);
 - every operation runs under `asyncio.timeout` (code TIMEOUT);
-- HTTP-level failures answer with a JSON `errors` body carrying a code.
+- HTTP-level failures answer with a JSON `errors` body carrying a code;
+- queries execute on the query loop (api/offload.py), so a large answer never
+  holds the server's loop; mutations run on the server's loop;
+- answers of queries are kept per portfolio version (api/response_cache.py)
+  and carry an `ETag`; a GET whose `If-None-Match` names it gets 304, and a
+  request with `Cache-Control: no-cache` is computed afresh;
+- bodies are encoded with orjson.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any, cast
 
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.requests import Request
@@ -40,9 +50,11 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import AuthError, actor_of, verifier_for
+from api.context import Context
 from api.errors import ApiError, ErrorCode
 from api.graphiql import offline_page
-from api.loaders import Context, create_loaders
+from api.offload import QUERIES
+from api.response_cache import CacheKey, ResponseCache, cache_key, etag_matches
 from api.roles import ANONYMOUS, Actor, Role, has_role
 from api.runtime import Runtime
 from api.settings import Settings
@@ -100,6 +112,20 @@ def csrf_rejection(request: Request) -> HTTPException | None:
 _WANTS_GRAPHQL_RESPONSE: ContextVar[bool] = ContextVar("wants_graphql_response", default=False)
 
 
+@dataclass(slots=True)
+class _Caching:
+    """What execute_single decided about the response cache, for create_response."""
+
+    key: CacheKey | None = None
+    body: bytes | None = None  # a cached answer to send as it is
+    not_modified: bool = False  # the client's If-None-Match names the answer
+    storable: bool = False  # a fresh answer without errors: keep it
+
+
+_CACHING: ContextVar[_Caching | None] = ContextVar("response_caching", default=None)
+CACHE_HEADERS = {"Cache-Control": "private, no-cache", "Vary": "Authorization"}
+
+
 def graphql_response(data: GraphQLHTTPResponse) -> tuple[int, GraphQLHTTPResponse]:
     """Status and body under application/graphql-response+json.
 
@@ -129,6 +155,7 @@ class GraphQLView(GraphQL[Context, None]):
         self.runtime = runtime
         self.verifier = verifier_for(settings)
         self._ide_page = offline_page(self.graphql_ide_html) if settings.graphiql else ""
+        self.responses: ResponseCache = ResponseCache()
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """strawberry's GraphiQL page, loading its scripts from this app (api/graphiql.py)."""
@@ -150,6 +177,7 @@ class GraphQLView(GraphQL[Context, None]):
                                  ErrorCode.UNAVAILABLE, {"Retry-After": "1"})(scope, receive, send)
             return
         wants = _WANTS_GRAPHQL_RESPONSE.set(accepts_graphql_response(request))
+        caching = _CACHING.set(_Caching())
         try:
             rejection = csrf_rejection(request)
             if rejection is not None:
@@ -159,6 +187,7 @@ class GraphQLView(GraphQL[Context, None]):
             response = _http_error(request, exc)
         finally:
             _WANTS_GRAPHQL_RESPONSE.reset(wants)
+            _CACHING.reset(caching)
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
@@ -166,7 +195,7 @@ class GraphQLView(GraphQL[Context, None]):
         service = self.runtime.require_service()
         return Context(request=request, response=response,
                        actor=actor_of(request.scope) or NOBODY, service=service,
-                       settings=self.settings, loaders=create_loaders(service.store),
+                       settings=self.settings,
                        watcher=self.runtime.watcher)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -213,15 +242,24 @@ class GraphQLView(GraphQL[Context, None]):
                 request_data.query, self.settings.max_tokens) > 1:
             raise HTTPException(400, "the document has several operations: "
                                      "choose one with operationName")
+        query = _is_query(request_data.query, request_data.operation_name,
+                          self.settings.max_tokens)
         try:
             async with asyncio.timeout(self.settings.request_timeout):
-                return await self.schema.execute(
+                if query and await self._answered_from_cache(request, context, request_data):
+                    return ExecutionResult(data={}, errors=None)
+                execution = self.schema.execute(
                     request_data.query, root_value=root_value,
                     variable_values=request_data.variables, context_value=context,
                     operation_name=request_data.operation_name,
                     allowed_operation_types=OperationType.from_http(method),
                     operation_extensions=request_data.extensions,
                 )
+                result = await (QUERIES.run(execution) if query else execution)
+                caching = _CACHING.get()
+                if caching is not None and caching.key is not None:
+                    caching.storable = not result.errors
+                return result
         except TimeoutError:
             return ExecutionResult(data=None, errors=[ApiError(
                 ErrorCode.TIMEOUT,
@@ -237,18 +275,79 @@ class GraphQLView(GraphQL[Context, None]):
         except MissingQueryError as exc:
             raise HTTPException(400, "no GraphQL query found in the request") from exc
 
+    async def _answered_from_cache(self, request: Request, context: Context,
+                                   request_data: GraphQLRequestData) -> bool:
+        """Key the query by version (the request's one version check); True when a cached
+        answer, or 304, will do. A failing version check leaves it to the execution,
+        which reports the failure the way every resolver does."""
+        caching = _CACHING.get()
+        if caching is None or request_data.query is None:
+            return False
+        try:
+            view = await context.view()
+        except Exception:  # reported by the resolvers that need the view, with its code
+            return False
+        caching.key = key = cache_key(
+            view.version, request_data.query, request_data.variables,
+            request_data.operation_name, context.actor.roles,
+            GRAPHQL_RESPONSE if _WANTS_GRAPHQL_RESPONSE.get() else "application/json")
+        if request.method == "GET" and etag_matches(request.headers.get("if-none-match"),
+                                                    key.etag):
+            caching.not_modified = True
+            return True
+        if "no-cache" in request.headers.get("cache-control", "").lower():
+            return False
+        caching.body = self.responses.get(key)
+        return caching.body is not None
+
+    def encode_json(self, data: object) -> bytes:
+        try:
+            return orjson.dumps(data)
+        except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits
+            return json.dumps(data, separators=(",", ":")).encode()
+
     def create_response(self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
                         sub_response: Response) -> Response:
-        if not _WANTS_GRAPHQL_RESPONSE.get() or isinstance(response_data, list):
-            return super().create_response(response_data, sub_response)
-        status, body = graphql_response(response_data)
-        response = Response(self.encode_json(body), status_code=sub_response.status_code or status,
-                            media_type=GRAPHQL_RESPONSE)
+        caching = _CACHING.get() or _Caching()
+        key = caching.key
+        if key is not None and caching.not_modified:
+            return Response(status_code=304, headers={"ETag": key.etag, **CACHE_HEADERS})
+        wants = _WANTS_GRAPHQL_RESPONSE.get() and not isinstance(response_data, list)
+        status, media_type = 200, GRAPHQL_RESPONSE if wants else "application/json"
+        if caching.body is not None:
+            body = caching.body
+        else:
+            if wants:
+                status, response_data = graphql_response(cast(GraphQLHTTPResponse,
+                                                              response_data))
+            body = self.encode_json(response_data)
+            if key is not None and caching.storable and status == 200:
+                self.responses.put(key, body)
+        response = Response(body, status_code=sub_response.status_code or status,
+                            media_type=media_type)
         response.headers.raw.extend(sub_response.headers.raw)
+        if key is not None:
+            response.headers.update({"ETag": key.etag, **CACHE_HEADERS})
         response.background = sub_response.background
         return response
 
 
+
+
+@lru_cache(maxsize=256)
+def _is_query(query: str | None, operation_name: str | None, max_tokens: int) -> bool:
+    """True when the operation to run is a query (False when the document does not parse
+    or has no such operation: the execution reports it)."""
+    if not query:
+        return False
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [d for d in operations
+              if operation_name is None or (d.name is not None and d.name.value == operation_name)]
+    return len(chosen) == 1 and chosen[0].operation.value == "query"
 
 
 def _operation_count(query: str | None, max_tokens: int) -> int:

@@ -210,10 +210,15 @@ def client(url: str, connections: int = 10, timeout: float = 120.0) -> httpx.Asy
         max_connections=connections, max_keepalive_connections=connections))
 
 
-async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
-              ) -> dict[str, Any]:
+# Asks the API to compute the answer rather than serve it from its response cache.
+NO_CACHE = {"Cache-Control": "no-cache"}
+
+
+async def gql(http: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
     """`data` of one GraphQL operation; GraphQLError on any error."""
-    response = await http.post("/graphql", json={"query": query, "variables": variables or {}})
+    response = await http.post("/graphql", json={"query": query, "variables": variables or {}},
+                               headers=headers)
     if response.status_code != 200:
         raise GraphQLError(f"HTTP {response.status_code}: {response.text[:300]}")
     body = response.json()

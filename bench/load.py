@@ -5,10 +5,13 @@
 Imports a synthetic portfolio (or the demo) into a temp data dir with the CLI,
 starts `serve` on 127.0.0.1:<free port>, runs asyncio httpx clients for the
 given time doing mixed reads (trace, feature page, impact, violations,
-ranking) and enforced writes (upsertFeature with dryRun false on features
+ranking, the whole themes tree; the heavy ones with `Cache-Control: no-cache`,
+so they are computed) and enforced writes (upsertFeature with dryRun false on features
 each client owns, addDependency/removeDependency pairs), then reads every
 feature back and checks each acknowledged write (applied: true) is there, and
-that the portfolio version equals the number of audit entries.
+that the portfolio version equals the number of audit entries. Meanwhile a
+separate client asks `/healthz` every 20 ms: its p50/p99 say how long the
+event loop was held (target: p99 < 50 ms).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 
 from bench import queries as Q
 from bench.common import (
+    NO_CACHE,
     REPO,
     RESULTS,
     GraphQLError,
@@ -43,8 +47,9 @@ from bench.common import (
 )
 from graph.samples.synthetic import synthetic_document
 
-WEIGHTS = {"trace": 25, "featuresPage": 15, "impact": 15, "violations": 5, "ranking": 10,
-           "upsertFeature": 20, "dependency": 10}
+WEIGHTS = {"trace": 25, "featuresPage": 15, "impact": 15, "violations": 5, "ranking": 8,
+           "tree": 2, "upsertFeature": 20, "dependency": 10}
+HEALTH_EVERY_S = 0.02
 PAGES_FOR_CHECK = 500
 
 
@@ -89,9 +94,12 @@ class Client:
         elif name == "impact":
             await gql(self.http, Q.IMPACT, {"id": self.rng.choice(features)["id"]})
         elif name == "violations":
-            await gql(self.http, Q.VIOLATIONS)
+            await gql(self.http, Q.VIOLATIONS, headers=NO_CACHE)
         elif name == "ranking":
-            await gql(self.http, Q.RANKING, {"respect": self.rng.random() < 0.5})
+            await gql(self.http, Q.RANKING, {"respect": self.rng.random() < 0.5},
+                      headers=NO_CACHE)
+        elif name == "tree":
+            await gql(self.http, Q.WHOLE_TREE, headers=NO_CACHE)
         elif name == "upsertFeature":
             await self.upsert()
         elif name == "dependency":
@@ -158,6 +166,20 @@ def dependency_pairs(doc: dict[str, Any], own: list[dict[str, Any]], count: int,
                 pairs.append((a["id"], b["id"]))
                 break
     return pairs
+
+
+async def probe_health(url: str, until: float) -> list[float]:
+    """/healthz latencies (ms), one request every HEALTH_EVERY_S until `until`."""
+    samples: list[float] = []
+    async with client(url, connections=1) as http:
+        while time.monotonic() < until:
+            began = time.perf_counter()
+            response = await http.get("/healthz")
+            samples.append((time.perf_counter() - began) * 1000)
+            if response.status_code != 200:
+                raise GraphQLError(f"/healthz answered {response.status_code}")
+            await asyncio.sleep(HEALTH_EVERY_S)
+    return samples
 
 
 async def read_back(http: Any) -> tuple[dict[str, str], set[tuple[str, str]]]:
@@ -255,12 +277,17 @@ async def main() -> None:
                 pairs = dependency_pairs(doc, own, 4, rng) or [(own[-1]["id"], own[0]["id"])]
                 clients.append(Client(n, http, doc, own, pairs, ledger, random.Random(n)))
             began = time.monotonic()
-            await asyncio.gather(*(c.run(began + args.seconds) for c in clients))
+            health, *_ = await asyncio.gather(
+                probe_health(server.url, began + args.seconds),
+                *(c.run(began + args.seconds) for c in clients))
             elapsed = time.monotonic() - began
             memory = {"api_process_vmhwm": vm_hwm_mb(server.pid),
                       "engine_vmhwm": vm_hwm_mb(server.engine_pid())}
             names, deps = await read_back(http)
         report = summarise(clients, elapsed, args, memory)
+        report["healthz"] = {"count": len(health), "p50": round(percentile(health, 50), 1),
+                             "p99": round(percentile(health, 99), 1),
+                             "max": round(max(health), 1)}
         report["verification"] = verify(ledger, names, deps)
         report["verification"]["refused (applied: false)"] = dict(ledger.refused)
         report["audit"] = await audit_check(root / "data")
@@ -322,6 +349,10 @@ def show(report: dict[str, Any]) -> None:
                   f"{v['failed requests whose upsert was applied']}  "
                   f"{verdict} (target: zero errors, none missing)")
     console.print(f"audit: {report['audit']}; peak RSS {report['memory_mb']}")
+    h = report["healthz"]
+    console.print(f"/healthz during the run: {h['count']} requests, p50 {h['p50']} ms, p99 "
+                  f"{h['p99']} ms, max {h['max']} ms  "
+                  f"{'PASS' if h['p99'] < 50 else 'MISS'} (target: p99 < 50 ms)")
 
 
 if __name__ == "__main__":

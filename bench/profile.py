@@ -4,8 +4,10 @@ Builds the app with `create_app(settings, service=...)` over a fresh embedded
 engine holding the synthetic portfolio and drives it through httpx's ASGI
 transport (no sockets; uvicorn's HTTP parsing is left out) under pyinstrument
 (`pip install pyinstrument`). Prints the call tree; `--html F` writes it too.
-CASE: feature, trace, trace100, impact, violations, violations-after-change,
-upsert, nested, ranking, snapshot (the cold whole-portfolio load).
+CASE: feature, trace, trace100, impact, impact-wide, page, epics-page, violations,
+violations-after-change, upsert, tree, ranking, ranking-respect, snapshot (the cold
+whole-portfolio load), view (a new version's view with its indexes). Requests carry
+`Cache-Control: no-cache`: the answer is computed, not served from the response cache.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from typing import Any
 import httpx
 
 from bench import queries as Q
-from bench.common import feature_input, gql, remove, temp_root
-from bench.run import ACTOR, open_service, picks
+from bench.common import NO_CACHE, feature_input, gql, remove, temp_root
+from bench.run import ACTOR, open_service, picks, probe_filters
 from graph.samples.synthetic import synthetic_document
 
 
@@ -43,7 +45,8 @@ async def main() -> None:
         p = picks(doc)
         service = await open_service(root / "data")
         await service.import_document(doc, ACTOR)
-        settings = Settings(jwt_secret=None, max_aliases=100)
+        f = probe_filters(doc)
+        settings = Settings(jwt_secret=None, max_aliases=100, max_tokens=100_000)
         app = create_app(settings, service=service)
         transport = httpx.ASGITransport(app=app)
         toggle = iter(range(10**9))
@@ -55,23 +58,38 @@ async def main() -> None:
 
             async def after_change() -> Any:
                 await upsert()
-                return await gql(http, Q.VIOLATIONS)
+                return await gql(http, Q.VIOLATIONS, headers=NO_CACHE)
 
             async def snapshot() -> Any:
                 service.store._snapshot = None
                 return await service.store.snapshot()
 
+            async def view() -> Any:
+                from graph.view import PortfolioView
+
+                return PortfolioView(await service.store.snapshot()).prepare()
+
+            def ask(query: str, variables: dict[str, Any] | None = None) -> Any:
+                return lambda: gql(http, query, variables, headers=NO_CACHE)
+
             cases = {
-                "feature": lambda: gql(http, Q.FEATURE, {"id": p["feature"]["id"]}),
-                "trace": lambda: gql(http, Q.TRACE, {"id": p["feature"]["id"]}),
-                "trace100": lambda: gql(http, Q.traces(p["hundred"])),
-                "impact": lambda: gql(http, Q.IMPACT, {"id": p["root"]}),
-                "violations": lambda: gql(http, Q.VIOLATIONS),
+                "feature": ask(Q.FEATURE, {"id": p["feature"]["id"]}),
+                "trace": ask(Q.TRACE, {"id": p["feature"]["id"]}),
+                "trace100": ask(Q.traces(p["hundred"])),
+                "impact": ask(Q.IMPACT, {"id": p["root"]}),
+                "impact-wide": ask(Q.IMPACT_WIDE, {"id": p["root"]}),
+                "page": ask(Q.FEATURES_FILTERED,
+                            {"vs": f["vs"], "states": f["states"], "first": 100}),
+                "epics-page": ask(Q.EPICS_FILTERED, {"states": f["epic_states"],
+                                                     "theme": f["theme"], "first": 100}),
+                "violations": ask(Q.VIOLATIONS),
                 "violations-after-change": after_change,
                 "upsert": upsert,
-                "nested": lambda: gql(http, Q.nested(p["themes"])),
-                "ranking": lambda: gql(http, Q.RANKING, {"respect": True}),
+                "tree": ask(Q.WHOLE_TREE),
+                "ranking": ask(Q.RANKING_ONLY, {"respect": False}),
+                "ranking-respect": ask(Q.RANKING_ONLY, {"respect": True}),
                 "snapshot": snapshot,
+                "view": view,
             }
             run = cases[args.case]
             for _ in range(3):

@@ -64,3 +64,26 @@ def nested(theme_ids: Sequence[str]) -> str:
     aliases = "\n".join(f't{n}: node(id: "{i}") {{ ... on StrategicTheme {{ {NESTED_FIELDS} }} }}'
                         for n, i in enumerate(theme_ids))
     return f"query Nested {{\n{aliases}\n}}"
+
+# The issue-11 probe's cases.
+FEATURES_FILTERED = """query Filtered($vs: ID, $states: [FeatureState!], $first: Int) {
+  features(filter: {valueStream: $vs, state: $states}, first: $first) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id name state epic { id name } team { id name } pi { id name }
+                   wsjf { score } } } } }"""
+
+EPICS_FILTERED = """query Epics($states: [EpicState!], $theme: ID, $first: Int) {
+  epics(filter: {state: $states, theme: $theme}, first: $first) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { id name state valueStream { id name } wsjf { score } } } } }"""
+
+IMPACT_WIDE = """query ImpactWide($id: ID!) {
+  impact(id: $id, maxDepth: 10) {
+    items { depth item { id name state pi { id name } team { id name } } } } }"""
+
+RANKING_ONLY = """query Ranking($respect: Boolean) {
+  ranking(level: FEATURE, respectDependencies: $respect, limit: 100) {
+    rank item { ... on Feature { id name } } wsjf { score } } }"""
+
+WHOLE_TREE = """query Tree {
+  themes { id name epics { id name features { id name dependsOn { id name } } } } }"""

@@ -1,9 +1,10 @@
 """The portfolio store: reads, guarded writes and snapshots over one `Engine`.
 
-Callers never see Cypher or driver types: they get model items, id lists and
-plain dicts. Every write is one statement guarded by the portfolio version
-(see graph/cypher/statements.py); a write computed against a stale version
-returns `None` and writes nothing, so the caller re-checks and retries.
+Callers never see Cypher or driver types: they get the whole-portfolio snapshot
+(what every read resolves from, see graph/view.py), the audit log and counts.
+Every write is one statement guarded by the portfolio version (see
+graph/cypher/statements.py); a write computed against a stale version returns
+`None` and writes nothing, so the caller re-checks and retries.
 """
 
 from __future__ import annotations
@@ -18,12 +19,10 @@ from typing import Any
 
 from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency
 from graph.cypher import statements as q
-from graph.cypher.statements import Link
 from graph.engines.base import Engine, Row
-from graph.model import DOCUMENT_KEYS, Item, Kind, Portfolio, kind_of
+from graph.model import DOCUMENT_KEYS, Kind, Portfolio, kind_of
 from graph.rows import from_row, to_write_row
 
-MAX_LIST = 100_000  # bound on any unpaged list a read returns
 _KIND_OF_LABEL = {k.value: k for k in Kind}  # a kind's value is its graph label
 
 
@@ -91,36 +90,6 @@ class AuditEntry:
         return self.seq
 
 
-@dataclass(frozen=True, slots=True)
-class TraceRow:
-    """Ids reached by tracing one epic or feature upward (lists distinct, by id)."""
-
-    id: str
-    kind: Kind
-    epic: str | None
-    key_results: tuple[str, ...]
-    objectives: tuple[str, ...]
-    themes: tuple[str, ...]
-    team: str | None
-    art: str | None
-    value_stream: str | None
-
-    @property
-    def aligned(self) -> bool:
-        return bool(self.themes)
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    ids: list[str]
-    has_next: bool
-    total: int
-
-
-def _sorted_unique(values: Sequence[Any] | None) -> tuple[str, ...]:
-    return tuple(sorted({v for v in values or () if v is not None}))
-
-
 class Store:
     """Portfolio reads and guarded writes over an engine; caches the snapshot by version."""
 
@@ -186,19 +155,8 @@ class Store:
             *(self.engine.read(q.ALL_ITEMS[kind]) for kind in kinds),
             self.engine.read(q.ALL_DEPENDENCIES),
         )
-        portfolio = Portfolio(version=version)
-        for kind, rows in zip(kinds, results[:-1], strict=True):
-            target = portfolio.collection(kind)
-            for row in rows:
-                item = from_row(kind, row["item"])
-                target[item.id] = item
-        portfolio.dependencies = {(r["source"], r["target"]) for r in results[-1]}
-        return portfolio
-
-    async def kinds(self, ids: Sequence[str]) -> dict[str, Kind]:
-        """Kind of each id that exists in the graph."""
-        rows = await self.engine.read(q.KINDS_OF, {"ids": list(ids)})
-        return {row["id"]: _kind_from_labels(row["labels"]) for row in rows}
+        # Rebuilding 50,000 model items is CPU work: off the event loop.
+        return await asyncio.to_thread(_portfolio, version, kinds, results)
 
     async def counts(self) -> dict[Kind, int]:
         rows = await self.engine.read(q.COUNTS)
@@ -206,72 +164,6 @@ class Store:
         for row in rows:
             counts[_kind_from_labels(row["labels"])] += int(row["count"])
         return counts
-
-    # --- item reads (DataLoader batch functions) ------------------------------
-
-    async def items(self, kind: Kind, ids: Sequence[str]) -> list[Item | None]:
-        """Items of one kind by id, in the order asked; None where there is none."""
-        rows = await self.engine.read(q.ITEMS_BY_ID[kind], {"ids": list(dict.fromkeys(ids))})
-        found = {row["item"]["id"]: from_row(kind, row["item"]) for row in rows}
-        return [found.get(i) for i in ids]
-
-    async def all_ids(self, kind: Kind) -> list[str]:
-        """Every id of a kind, ordered by id (PIs by start date)."""
-        statement = q.PIS_BY_START if kind is Kind.PI else q.ALL_IDS[kind]
-        rows = await self.engine.read(statement, {"limit": MAX_LIST})
-        return [row["id"] for row in rows]
-
-    async def linked(self, link: Link, ids: Sequence[str]) -> list[list[str]]:
-        """For each parent id, the ids of its linked children, ordered by id."""
-        return await self._grouped(q.LINKED[link], ids)
-
-    async def theme_epics(self, theme_ids: Sequence[str]) -> list[list[str]]:
-        return await self._grouped(q.THEME_EPICS, theme_ids)
-
-    async def theme_features(self, theme_ids: Sequence[str]) -> list[list[str]]:
-        return await self._grouped(q.THEME_FEATURES, theme_ids)
-
-    async def _grouped(self, statement: str, ids: Sequence[str]) -> list[list[str]]:
-        rows = await self.engine.read(statement, {"ids": list(dict.fromkeys(ids))})
-        groups: dict[str, list[str]] = {}
-        for row in rows:
-            groups.setdefault(row["parent"], []).append(row["child"])
-        return [sorted(set(groups.get(i, []))) for i in ids]
-
-    async def traces(self, ids: Sequence[str]) -> list[TraceRow | None]:
-        """Upward trace of each epic or feature id; None for anything else."""
-        rows = await self.engine.read(q.TRACE, {"ids": list(dict.fromkeys(ids))})
-        found: dict[str, TraceRow] = {}
-        for row in rows:
-            found[row["id"]] = TraceRow(
-                id=row["id"],
-                kind=Kind.EPIC if row["kind"] == "Epic" else Kind.FEATURE,
-                epic=row["epic"],
-                key_results=_sorted_unique(row["keyResults"]),
-                objectives=_sorted_unique(row["objectives"]),
-                themes=_sorted_unique(row["themes"]),
-                team=row["team"],
-                art=row["art"],
-                value_stream=row["valueStream"],
-            )
-        return [found.get(i) for i in ids]
-
-    async def page(self, kind: Kind, filters: dict[str, Any], first: int,
-                   after: str | None) -> Page:
-        """A page of feature or epic ids ordered by id, with the total count of matches."""
-        page_q, count_q = (
-            (q.FEATURES_PAGE, q.FEATURES_COUNT) if kind is Kind.FEATURE
-            else (q.EPICS_PAGE, q.EPICS_COUNT)
-        )
-        params = dict(filters)
-        if params.get("search") is not None:
-            params["search"] = str(params["search"]).lower()
-        rows, count = await asyncio.gather(
-            self.engine.read(page_q, {**params, "after": after, "limit": first + 1}),
-            self.engine.read(count_q, params),
-        )
-        ids = [row["id"] for row in rows]
-        return Page(ids=ids[:first], has_next=len(ids) > first, total=int(count[0]["total"]))
 
     # --- guarded writes ---------------------------------------------------
 
@@ -348,6 +240,19 @@ def _put_params(change: PutDocument) -> dict[str, Any]:
         params[DOCUMENT_KEYS[kind]].append(to_write_row(item, kind))
     params["dependencies"] = [{"from": a, "to": b} for a, b in change.dependencies]
     return params
+
+
+def _portfolio(version: int, kinds: list[Kind], results: Sequence[list[Row]]) -> Portfolio:
+    """The snapshot from the rows of every ALL_ITEMS statement (in `kinds` order), then
+    the dependencies."""
+    portfolio = Portfolio(version=version)
+    for kind, rows in zip(kinds, results[:-1], strict=True):
+        target = portfolio.collection(kind)
+        for row in rows:
+            item = from_row(kind, row["item"])
+            target[item.id] = item
+    portfolio.dependencies = {(r["source"], r["target"]) for r in results[-1]}
+    return portfolio
 
 
 def _kind_from_labels(labels: Sequence[str]) -> Kind:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal
 
 from graph.model import EpicState, FeatureState, Portfolio, Wsjf
@@ -30,6 +31,8 @@ def rank(
     pi_id: str | None = None,
     respect_dependencies: bool = False,
     limit: int = 100,
+    *,
+    ordered: Sequence[tuple[str, Wsjf]] | None = None,
 ) -> list[RankedEntry]:
     """Rank the not-DONE items of `level` that have WSJF inputs; `rank` starts at 1.
 
@@ -50,24 +53,48 @@ def rank(
     [(1, 'F-1', 11.0), (2, 'F-3', 5.0), (3, 'F-2', 3.0)]
     >>> [e.item_id for e in rank(p, "FEATURE", respect_dependencies=True)]  # F-1 needs F-2 via F-9
     ['F-3', 'F-2', 'F-1']
+
+    `ordered` may be passed in by a caller that keeps it per snapshot:
+    `plain_order(candidates(portfolio, level))`, the level's candidates before
+    `scope` and `pi_id`; then a plain ranking costs the items it walks to fill
+    `limit`, not a sort of the whole level.
     """
-    if isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
-        raise RankingError(Code.INVALID_ARGUMENT, f"limit must be between 1 and {MAX_LIMIT}")
+    check_limit(limit)
     if level == "EPIC":
-        candidates = _epic_candidates(portfolio, scope, pi_id)
+        keep = _epic_filter(portfolio, scope, pi_id)
     elif level == "FEATURE":
-        candidates = _feature_candidates(portfolio, scope, pi_id)
+        keep = _feature_filter(portfolio, scope, pi_id)
     else:
         raise RankingError(Code.INVALID_ARGUMENT, f"unknown level {level}: use EPIC or FEATURE")
-    order = plain_order(candidates)
+    if ordered is None:
+        ordered = plain_order(candidates(portfolio, level))
+    # Filtering keeps the plain order: it is a total order on the candidates.
+    matching = (entry for entry in ordered if keep(entry[0]))
     if respect_dependencies and level == "FEATURE":
-        order = _respecting_dependencies(portfolio, order)
-    return [RankedEntry(n, item_id, wsjf) for n, (item_id, wsjf) in enumerate(order[:limit], 1)]
+        order = _respecting_dependencies(portfolio, list(matching))[:limit]
+    else:
+        order = list(islice(matching, limit))
+    return [RankedEntry(n, item_id, wsjf) for n, (item_id, wsjf) in enumerate(order, 1)]
 
 
-def _epic_candidates(
+def check_limit(limit: int) -> None:
+    """INVALID_ARGUMENT unless 1 <= limit <= MAX_LIMIT."""
+    if isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+        raise RankingError(Code.INVALID_ARGUMENT, f"limit must be between 1 and {MAX_LIMIT}")
+
+
+def candidates(portfolio: Portfolio, level: Level) -> list[tuple[str, Wsjf]]:
+    """Every item of `level` that is not DONE and has WSJF inputs (no scope, no PI)."""
+    if level == "EPIC":
+        return [(e.id, e.wsjf) for e in portfolio.epics.values()
+                if e.wsjf is not None and e.state is not EpicState.DONE]
+    return [(f.id, f.wsjf) for f in portfolio.features.values()
+            if f.wsjf is not None and f.state is not FeatureState.DONE]
+
+
+def _epic_filter(
     portfolio: Portfolio, scope: str | None, pi_id: str | None
-) -> list[tuple[str, Wsjf]]:
+) -> Callable[[str], bool]:
     if pi_id is not None:
         raise RankingError(
             Code.INVALID_ARGUMENT, "piId cannot filter epics: only features are planned in a PI"
@@ -80,13 +107,8 @@ def _epic_candidates(
             if kind is None
             else f"scope {scope} is a {kind.value}: epics can only be scoped by a value stream",
         )
-    return [
-        (epic.id, epic.wsjf)
-        for epic in portfolio.epics.values()
-        if epic.wsjf is not None
-        and epic.state is not EpicState.DONE
-        and (scope is None or epic.value_stream == scope)
-    ]
+    epics = portfolio.epics
+    return lambda epic_id: scope is None or epics[epic_id].value_stream == scope
 
 
 def _teams_in_scope(portfolio: Portfolio, scope: str) -> set[str]:
@@ -104,20 +126,19 @@ def _teams_in_scope(portfolio: Portfolio, scope: str) -> set[str]:
     return {team.id for team in portfolio.teams.values() if team.art in arts}
 
 
-def _feature_candidates(
+def _feature_filter(
     portfolio: Portfolio, scope: str | None, pi_id: str | None
-) -> list[tuple[str, Wsjf]]:
+) -> Callable[[str], bool]:
     if pi_id is not None and pi_id not in portfolio.pis:
         raise RankingError(Code.INVALID_ARGUMENT, f"unknown PI {pi_id}")
     teams = None if scope is None else _teams_in_scope(portfolio, scope)
-    return [
-        (feature.id, feature.wsjf)
-        for feature in portfolio.features.values()
-        if feature.wsjf is not None
-        and feature.state is not FeatureState.DONE
-        and (teams is None or feature.team in teams)
-        and (pi_id is None or feature.pi == pi_id)
-    ]
+    features = portfolio.features
+
+    def keep(feature_id: str) -> bool:
+        feature = features[feature_id]
+        return (teams is None or feature.team in teams) and (pi_id is None or feature.pi == pi_id)
+
+    return keep
 
 
 def _respecting_dependencies(

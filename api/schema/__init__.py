@@ -1,4 +1,20 @@
-"""The GraphQL schema of the contract, built with the protections the settings ask for."""
+"""The GraphQL schema of the contract, built with the protections the settings ask for.
+
+Where resolvers get their data, one way per kind of read:
+
+- portfolio items, nested lists and pages: the request's `PortfolioView`
+  (graph/view.py). Root resolvers get it from `info.context.view()`, the one
+  entry point (one engine read per request: the version check); every object
+  they return carries that view, so nested fields resolve synchronously from
+  the same version, never through a loader or the engine;
+- answers computed on the portfolio (trace, impact, ranking, violations) and
+  the audit log: `info.context.service`, given the view where it computes on
+  one (the service owns the policy and the per-version caches);
+- changes: `info.context.service`; the payload's item resolves in the view
+  of the version the change wrote (`info.context.fresh_view()`).
+
+Resolvers never use the store, the engine or `rules` directly.
+"""
 
 from __future__ import annotations
 

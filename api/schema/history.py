@@ -1,25 +1,25 @@
 """History in the schema: versions, `asOf`, violation events and the diff of two versions.
 
-Resolvers are thin: the use cases live in api/history.py. `snapshot_for` is the one
-place a root field turns its `asOf` argument into the portfolio it answers from.
+Resolvers are thin: the use cases live in api/history.py. `view_for` is the one
+place a root field turns its `asOf` argument into the view it answers from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
-from api.errors import ApiError, ErrorCode
-from api.history import AsOfValue, Diff, HistoryEvent, ItemDiff, VersionInfo
-from api.loaders import Info
+from api.context import Info
+from api.history import AsOfValue, Diff, HistoryEvent, HistoryService, ItemDiff, VersionInfo
 from api.schema.enums import Severity  # noqa: F401  (registers the enum before use)
 from api.schema.fields import field
 from api.schema.governance import AuditEntry, Violation
 from api.schema.permissions import VIEWER, needs
-from graph.model import Portfolio
+from graph.view import PortfolioView
 from rules.events import EventKind
 
 ViolationEventKind = strawberry.enum(EventKind, name="ViolationEventKind")
@@ -36,26 +36,11 @@ class AsOf:
         return AsOfValue(version=self.version, at=self.at)
 
 
-async def snapshot_for(info: Info, as_of: AsOf | None) -> Portfolio:
-    """The portfolio a root field answers from: the request's snapshot without `asOf`,
-    else the version `asOf` names (INVALID_ARGUMENT when it names none)."""
-    if as_of is None:
-        return await info.context.portfolio()
-    history = info.context.service.history
-    return await history.portfolio(await history.resolve(as_of.value()))
-
-
-async def engine_read_as_of(info: Info, as_of: AsOf | None) -> None:
-    """The `asOf` of a root field that still reads items through the engine's loaders,
-    which know only the current version: checked, and a past version refused
-    (INVALID_ARGUMENT) until the read path serves every field from a snapshot."""
-    if as_of is None:
-        return
-    history = info.context.service.history
-    if await history.resolve(as_of.value()) != await history.current():
-        raise ApiError(ErrorCode.INVALID_ARGUMENT,
-                       "asOf is not served by this field yet: use the current version",
-                       argument="asOf")
+async def view_for(info: Info, as_of: AsOf | None) -> PortfolioView:
+    """The view a root field answers from: the request's own without `asOf`, else the
+    view of the version `asOf` names (INVALID_ARGUMENT when it names none). Everything
+    nested under the field resolves from the same view."""
+    return await info.context.view(None if as_of is None else as_of.value())
 
 
 @strawberry.type
@@ -137,10 +122,10 @@ def _dependencies(pairs: list[tuple[str, str]]) -> list[DependencyChange]:
 
 
 async def _diff(info: Info, diff: Diff) -> PortfolioDiff:
-    history = info.context.service.history
+    history, server = info.context.service.history, info.context.on_server_loop
     return PortfolioDiff(
-        from_=PortfolioVersion.of(await history.version_info(diff.from_version)),
-        to=PortfolioVersion.of(await history.version_info(diff.to_version)),
+        from_=PortfolioVersion.of(await server(history.version_info(diff.from_version))),
+        to=PortfolioVersion.of(await server(history.version_info(diff.to_version))),
         added=[ItemChange.of(d) for d in diff.added],
         removed=[ItemChange.of(d) for d in diff.removed],
         changed=[ItemChange.of(d) for d in diff.changed],
@@ -151,6 +136,13 @@ async def _diff(info: Info, diff: Diff) -> PortfolioDiff:
     )
 
 
+async def _info_of(history: HistoryService,
+                   version: Callable[[], Awaitable[int]]) -> VersionInfo:
+    return await history.version_info(await version())
+
+
+# Resolvers may run on a query loop (api/offload.py): engine work goes through
+# `info.context.on_server_loop`, the loop that owns the engine's connections.
 @strawberry.type
 class HistoryQuery:
     """The history root fields; `Query` inherits them."""
@@ -158,13 +150,15 @@ class HistoryQuery:
     @field(extensions=needs(VIEWER), description="The version the portfolio is at now.")
     async def portfolio_version(self, info: Info) -> PortfolioVersion:
         history = info.context.service.history
-        return PortfolioVersion.of(await history.version_info(await history.current()))
+        return PortfolioVersion.of(await info.context.on_server_loop(
+            _info_of(history, history.current)))
 
     @field(extensions=needs(VIEWER), description=(
         "The earliest version `asOf` can read: 0 for a store kept with history from its start."))
     async def history_start(self, info: Info) -> PortfolioVersion:
         history = info.context.service.history
-        return PortfolioVersion.of(await history.version_info(await history.start()))
+        return PortfolioVersion.of(await info.context.on_server_loop(
+            _info_of(history, history.start)))
 
     @field(extensions=needs(VIEWER), description=(
         "How violations opened, grew, shrank and closed, change by change, oldest first; "
@@ -173,11 +167,11 @@ class HistoryQuery:
                                 subject_id: strawberry.ID | None = None,
                                 since: AsOf | None = None, until: AsOf | None = None,
                                 limit: int | None = 100) -> list[ViolationEvent]:
-        found = await info.context.service.history.violation_history(
+        found = await info.context.on_server_loop(info.context.service.history.violation_history(
             rule=rule, subject_id=None if subject_id is None else str(subject_id),
             since=None if since is None else since.value(),
             until=None if until is None else until.value(),
-            limit=100 if limit is None else limit)
+            limit=100 if limit is None else limit))
         return [ViolationEvent.of(e) for e in found]
 
     @field(extensions=needs(VIEWER),
@@ -185,6 +179,6 @@ class HistoryQuery:
     async def changes(self, info: Info,
                       from_: Annotated[AsOf, strawberry.argument(name="from")],
                       to: AsOf | None = None) -> PortfolioDiff:
-        diff = await info.context.service.history.diff(
-            from_.value(), None if to is None else to.value())
+        diff = await info.context.on_server_loop(info.context.service.history.diff(
+            from_.value(), None if to is None else to.value()))
         return await _diff(info, diff)

@@ -12,6 +12,8 @@ from typing import Any
 import strawberry
 
 from api.schema.enums import EpicState, FeatureState, Horizon, WorkType
+from graph import model as m
+from graph.view import EpicQuery, FeatureQuery
 
 
 def _plain(value: Any) -> Any:
@@ -99,7 +101,22 @@ class FeatureInput:
 
 
 def _given(value: Any) -> Any:
-    return None if value is strawberry.UNSET else _plain(value)
+    return None if value is strawberry.UNSET else value
+
+
+def _states(given: Any, model: type[Enum]) -> frozenset[Any] | None:
+    states = _given(given)
+    return None if states is None else frozenset(model(_plain(s)) for s in states)
+
+
+def _enum(given: Any, model: type[Enum]) -> Any:
+    value = _given(given)
+    return None if value is None else model(_plain(value))
+
+
+def _id(given: Any) -> str | None:
+    value = _given(given)
+    return None if value is None else str(value)
 
 
 @strawberry.input
@@ -115,14 +132,14 @@ class FeatureFilter:
         default=strawberry.UNSET, description="Case-insensitive substring of id or name.")
     aligned: bool | None = strawberry.UNSET
 
-    def params(self) -> dict[str, Any]:
-        """The store's filter parameters (every key present; None means no condition)."""
-        return {
-            "states": _given(self.state), "type": _given(self.type), "epic": _given(self.epic),
-            "team": _given(self.team), "art": _given(self.art),
-            "valueStream": _given(self.value_stream), "pi": _given(self.pi),
-            "search": _given(self.search), "aligned": _given(self.aligned),
-        }
+    def query(self) -> FeatureQuery:
+        """The filter as the view's typed query (left out or null: no condition)."""
+        return FeatureQuery(
+            states=_states(self.state, m.FeatureState), type=_enum(self.type, m.WorkType),
+            epic=_id(self.epic), team=_id(self.team), art=_id(self.art),
+            value_stream=_id(self.value_stream), pi=_id(self.pi),
+            search=_given(self.search), aligned=_given(self.aligned),
+        )
 
 
 @strawberry.input
@@ -136,10 +153,11 @@ class EpicFilter:
         default=strawberry.UNSET, description="Case-insensitive substring of id or name.")
     aligned: bool | None = strawberry.UNSET
 
-    def params(self) -> dict[str, Any]:
-        return {
-            "states": _given(self.state), "type": _given(self.type),
-            "valueStream": _given(self.value_stream), "theme": _given(self.theme),
-            "horizon": _given(self.horizon), "search": _given(self.search),
-            "aligned": _given(self.aligned),
-        }
+    def query(self) -> EpicQuery:
+        """The filter as the view's typed query (left out or null: no condition)."""
+        return EpicQuery(
+            states=_states(self.state, m.EpicState), type=_enum(self.type, m.WorkType),
+            value_stream=_id(self.value_stream), theme=_id(self.theme),
+            horizon=_enum(self.horizon, m.Horizon), search=_given(self.search),
+            aligned=_given(self.aligned),
+        )

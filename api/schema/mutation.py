@@ -11,7 +11,8 @@ from typing import Annotated
 import strawberry
 from strawberry.scalars import JSON
 
-from api.loaders import Info
+from api.context import Context, Info
+from api.outcomes import ChangeOutcome
 from api.schema.fields import mutation
 from api.schema.inputs import EpicInput, FeatureInput, OverrideInput
 from api.schema.permissions import ADMIN, EDITOR, needs
@@ -23,6 +24,11 @@ FromId = Annotated[strawberry.ID, strawberry.argument(name="from")]
 
 def _justification(override: OverrideInput | None) -> str | None:
     return None if override is None else override.justification
+
+
+async def _result(ctx: Context, outcome: ChangeOutcome) -> ChangeResult:
+    """The payload, its item resolved in the portfolio as the change left it."""
+    return ChangeResult.of(outcome, None if outcome.item is None else await ctx.fresh_view())
 
 
 @strawberry.type
@@ -42,7 +48,7 @@ class Mutation:
         outcome = await ctx.service.upsert(
             Kind.EPIC, input.as_document(), ctx.actor, dry_run=bool(dry_run),
             justification=_justification(override))
-        return ChangeResult.of(outcome)
+        return await _result(ctx, outcome)
 
     @mutation(extensions=needs(EDITOR),
                          description="Create or replace a feature; an override needs portfolio.")
@@ -52,7 +58,7 @@ class Mutation:
         outcome = await ctx.service.upsert(
             Kind.FEATURE, input.as_document(), ctx.actor, dry_run=bool(dry_run),
             justification=_justification(override))
-        return ChangeResult.of(outcome)
+        return await _result(ctx, outcome)
 
     @mutation(extensions=needs(EDITOR),
                          description="Record that feature `from` depends on feature `to`.")
@@ -63,16 +69,17 @@ class Mutation:
         outcome = await ctx.service.add_dependency(
             str(from_), str(to), ctx.actor, dry_run=bool(dry_run),
             justification=_justification(override))
-        return ChangeResult.of(outcome)
+        return await _result(ctx, outcome)
 
     @mutation(extensions=needs(EDITOR))
     async def remove_dependency(self, info: Info, from_: FromId,
                                 to: strawberry.ID) -> ChangeResult:
         ctx = info.context
-        return ChangeResult.of(await ctx.service.remove_dependency(str(from_), str(to), ctx.actor))
+        return await _result(ctx, await ctx.service.remove_dependency(str(from_), str(to),
+                                                                     ctx.actor))
 
     @mutation(extensions=needs(ADMIN), description=(
         "Delete an item and its links; an objective with key results is refused (admin)."))
     async def delete_item(self, info: Info, id: strawberry.ID) -> ChangeResult:
         ctx = info.context
-        return ChangeResult.of(await ctx.service.delete_item(str(id), ctx.actor))
+        return await _result(ctx, await ctx.service.delete_item(str(id), ctx.actor))

@@ -1,8 +1,9 @@
 """The Node interface, and turning model items into their GraphQL objects.
 
 Each object type registers itself for its `Kind` (`@node_type(Kind.EPIC)`),
-so resolvers in any module can load and wrap items of another kind without
-importing its module (the types refer to each other in circles).
+so resolvers in any module can wrap items of another kind without importing
+its module (the types refer to each other in circles). Every object carries
+the `PortfolioView` it was made from: its nested fields read that view.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from typing import Any, TypeVar
 
 import strawberry
 
-from api.loaders import Info
-from graph.cypher.statements import Link
 from graph.model import Item, Kind, kind_of
+from graph.view import PortfolioView
 
 
 @strawberry.interface(name="Node", description="Any portfolio item, by its global id.")
@@ -23,11 +23,11 @@ class Node:
 
 
 T = TypeVar("T")
-_WRAPPERS: dict[Kind, Callable[[Any], Any]] = {}
+_WRAPPERS: dict[Kind, Callable[[Any, PortfolioView], Any]] = {}
 
 
 def node_type(kind: Kind) -> Callable[[type[T]], type[T]]:
-    """Register a type's `of(item)` constructor as the GraphQL object of a kind."""
+    """Register a type's `of(item, view)` constructor as the GraphQL object of a kind."""
 
     def register(cls: type[T]) -> type[T]:
         _WRAPPERS[kind] = cls.of  # type: ignore[attr-defined]  # every node type has `of`
@@ -36,30 +36,18 @@ def node_type(kind: Kind) -> Callable[[type[T]], type[T]]:
     return register
 
 
-def wrap(item: Item) -> Any:
-    """The GraphQL object for a model item."""
-    return _WRAPPERS[kind_of(item)](item)
+def wrap(item: Item, view: PortfolioView) -> Any:
+    """The GraphQL object for a model item, reading `view` for its nested fields."""
+    return _WRAPPERS[kind_of(item)](item, view)
 
 
-def wrap_all(items: Iterable[Item | None]) -> list[Any]:
-    return [wrap(item) for item in items if item is not None]
+def node(view: PortfolioView, kind: Kind, item_id: str | None) -> Any:
+    """The object of one item of a kind by id; None when the view has none."""
+    item = view.get(kind, item_id)
+    return None if item is None else _WRAPPERS[kind](item, view)
 
 
-async def load_node(info: Info, kind: Kind, item_id: str | None) -> Any:
-    """One item of a kind by id (None when it is absent), through the request's loader."""
-    if item_id is None:
-        return None
-    item = await info.context.loaders.items[kind].load(item_id)
-    return None if item is None else wrap(item)
-
-
-async def load_nodes(info: Info, kind: Kind, ids: Iterable[str]) -> list[Any]:
-    """Items of a kind in the order of `ids`, skipping ids that no longer exist."""
-    items = await info.context.loaders.items[kind].load_many(list(ids))
-    return wrap_all(items)
-
-
-async def linked_nodes(info: Info, link: Link, kind: Kind, parent_id: str) -> list[Any]:
-    """A nested list: child ids through the link loader, then the items (ordered by id)."""
-    ids = await info.context.loaders.links[link].load(parent_id)
-    return await load_nodes(info, kind, ids)
+def nodes(view: PortfolioView, kind: Kind, ids: Iterable[str]) -> list[Any]:
+    """Objects of a kind in the order of `ids`, skipping ids the view does not hold."""
+    make = _WRAPPERS[kind]
+    return [make(item, view) for item in view.items(kind, ids)]

@@ -7,8 +7,8 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 
+from api.context import Info
 from api.errors import ErrorCode
-from api.loaders import Info
 from api.roles import Role, has_role
 
 

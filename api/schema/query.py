@@ -1,4 +1,5 @@
-"""The Query root: thin resolvers over the store's loaders, the service and the rules."""
+"""The Query root: thin resolvers over the request's view and the service (see
+api/schema/__init__.py for which read goes where)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from typing import Any, cast
 
 import strawberry
 
+from api.context import Info
 from api.errors import bad_input
-from api.loaders import Info
 from api.schema.enums import RankLevel, Severity
 from api.schema.fields import field
 from api.schema.governance import AuditEntry, Guardrail, RankedItem, Violation, audit_seq
-from api.schema.history import AsOf, HistoryQuery, engine_read_as_of, snapshot_for
+from api.schema.history import AsOf, HistoryQuery, view_for
 from api.schema.inputs import EpicFilter, FeatureFilter
-from api.schema.nodes import Node, load_node, load_nodes, wrap
+from api.schema.nodes import Node, node, nodes, wrap
 from api.schema.organisation import ProgramIncrement, ReleaseTrain, Team, ValueStream
 from api.schema.paging import (
     EpicConnection,
@@ -31,26 +32,21 @@ from api.schema.strategy import StrategicTheme
 from api.schema.trace import Impact, Trace
 from api.schema.work import Epic, Feature, Wsjf
 from graph.model import Kind
-from rules import impact as rules_impact
-from rules import ranking
-from rules import trace as rules_trace
+from graph.view import Page, PortfolioView
 
 MAX_AUDIT_LIMIT = 1000
 
 
-async def _all(info: Info, kind: Kind) -> list[Any]:
-    return await load_nodes(info, kind, await info.context.store.all_ids(kind))
+async def _all(info: Info, kind: Kind, as_of: AsOf | None) -> list[Any]:
+    view = await view_for(info, as_of)
+    return nodes(view, kind, view.ids(kind))
 
 
-async def _page(info: Info, kind: Kind, params: dict[str, Any], first: int | None,
-                after: str | None) -> tuple[list[tuple[str, Any]], PageInfo, int]:
-    size = page_size(first)
-    page = await info.context.store.page(kind, params, size, decode_cursor(after))
-    nodes = await load_nodes(info, kind, page.ids)
-    edges = [(encode_cursor(node.id), node) for node in nodes]
-    info_ = PageInfo(has_next_page=page.has_next,
-                     end_cursor=encode_cursor(page.ids[-1]) if page.ids else None)
-    return edges, info_, page.total
+def _edges(view: PortfolioView, kind: Kind, page: Page) -> tuple[list[tuple[str, Any]], PageInfo]:
+    edges = [(encode_cursor(n.id), n) for n in nodes(view, kind, page.ids)]
+    info = PageInfo(has_next_page=page.has_next,
+                    end_cursor=encode_cursor(page.ids[-1]) if page.ids else None)
+    return edges, info
 
 
 def _utc_text(moment: datetime) -> str:
@@ -67,82 +63,79 @@ class Query(HistoryQuery):
     @field(extensions=needs(VIEWER), description="Any portfolio item by id.")
     async def node(self, info: Info, id: strawberry.ID,
                    as_of: AsOf | None = None) -> Node | None:
-        await engine_read_as_of(info, as_of)
-        kind = await info.context.loaders.kinds.load(str(id))
-        return None if kind is None else cast("Node | None", await load_node(info, kind, id))
+        view = await view_for(info, as_of)
+        item = view.find(str(id))
+        return None if item is None else cast(Node, wrap(item, view))
 
     @field(extensions=needs(VIEWER))
     async def themes(self, info: Info, as_of: AsOf | None = None) -> list[StrategicTheme]:
-        await engine_read_as_of(info, as_of)
-        return await _all(info, Kind.THEME)
+        return await _all(info, Kind.THEME, as_of)
 
     @field(extensions=needs(VIEWER))
     async def value_streams(self, info: Info, as_of: AsOf | None = None) -> list[ValueStream]:
-        await engine_read_as_of(info, as_of)
-        return await _all(info, Kind.VALUE_STREAM)
+        return await _all(info, Kind.VALUE_STREAM, as_of)
 
     @field(extensions=needs(VIEWER))
     async def arts(self, info: Info, as_of: AsOf | None = None) -> list[ReleaseTrain]:
-        await engine_read_as_of(info, as_of)
-        return await _all(info, Kind.ART)
+        return await _all(info, Kind.ART, as_of)
 
     @field(extensions=needs(VIEWER))
     async def teams(self, info: Info, as_of: AsOf | None = None) -> list[Team]:
-        await engine_read_as_of(info, as_of)
-        return await _all(info, Kind.TEAM)
+        return await _all(info, Kind.TEAM, as_of)
 
     @field(extensions=needs(VIEWER), description="Every PI, by start date.")
     async def pis(self, info: Info, as_of: AsOf | None = None) -> list[ProgramIncrement]:
-        await engine_read_as_of(info, as_of)
-        return await _all(info, Kind.PI)
+        view = await view_for(info, as_of)
+        return [ProgramIncrement.of(pi, view) for pi in view.pis_by_start()]
 
     @field(extensions=needs(VIEWER),
                       description="Browse features, ordered by id; `first` at most 500.")
     async def features(self, info: Info, filter: FeatureFilter | None = None,
                        first: int | None = 50, after: str | None = None,
                        as_of: AsOf | None = None) -> FeatureConnection:
-        await engine_read_as_of(info, as_of)
-        params = (filter or FeatureFilter()).params()
-        edges, page_info, total = await _page(info, Kind.FEATURE, params, first, after)
+        query = (filter or FeatureFilter()).query()
+        size, cursor = page_size(first), decode_cursor(after)
+        view = await view_for(info, as_of)
+        page = view.feature_page(query, size, cursor)
+        edges, page_info = _edges(view, Kind.FEATURE, page)
         return FeatureConnection(edges=[FeatureEdge(cursor=c, node=n) for c, n in edges],
-                                 page_info=page_info, total_count=total)
+                                 page_info=page_info, total_count=page.total)
 
     @field(extensions=needs(VIEWER),
                       description="Browse epics, ordered by id; `first` at most 500.")
     async def epics(self, info: Info, filter: EpicFilter | None = None,
                     first: int | None = 50, after: str | None = None,
                     as_of: AsOf | None = None) -> EpicConnection:
-        await engine_read_as_of(info, as_of)
-        params = (filter or EpicFilter()).params()
-        edges, page_info, total = await _page(info, Kind.EPIC, params, first, after)
+        query = (filter or EpicFilter()).query()
+        size, cursor = page_size(first), decode_cursor(after)
+        view = await view_for(info, as_of)
+        page = view.epic_page(query, size, cursor)
+        edges, page_info = _edges(view, Kind.EPIC, page)
         return EpicConnection(edges=[EpicEdge(cursor=c, node=n) for c, n in edges],
-                              page_info=page_info, total_count=total)
+                              page_info=page_info, total_count=page.total)
 
     @field(extensions=needs(VIEWER))
     async def epic(self, info: Info, id: strawberry.ID,
                    as_of: AsOf | None = None) -> Epic | None:
-        await engine_read_as_of(info, as_of)
-        return cast("Epic | None", await load_node(info, Kind.EPIC, id))
+        return cast("Epic | None", node(await view_for(info, as_of), Kind.EPIC, str(id)))
 
     @field(extensions=needs(VIEWER))
     async def feature(self, info: Info, id: strawberry.ID,
-                   as_of: AsOf | None = None) -> Feature | None:
-        await engine_read_as_of(info, as_of)
-        return cast("Feature | None", await load_node(info, Kind.FEATURE, id))
+                      as_of: AsOf | None = None) -> Feature | None:
+        return cast("Feature | None", node(await view_for(info, as_of), Kind.FEATURE, str(id)))
 
     @field(extensions=needs(VIEWER))
     async def team(self, info: Info, id: strawberry.ID,
                    as_of: AsOf | None = None) -> Team | None:
-        await engine_read_as_of(info, as_of)
-        return cast("Team | None", await load_node(info, Kind.TEAM, id))
+        return cast("Team | None", node(await view_for(info, as_of), Kind.TEAM, str(id)))
 
     @field(extensions=needs(VIEWER),
                       description="The upward trace of an epic or feature; null for other ids.")
     async def trace(self, info: Info, id: strawberry.ID,
                     as_of: AsOf | None = None) -> Trace | None:
-        portfolio = await snapshot_for(info, as_of)
-        found = rules_trace.trace(portfolio, str(id))
-        return None if found is None else Trace(result=found, portfolio=portfolio)
+        view = await view_for(info, as_of)
+        found = info.context.service.trace(view, str(id))
+        return None if found is None else Trace(result=found, view=view)
 
     @field(extensions=needs(VIEWER), description=(
         "The traces of many epics or features at once, in the order asked (null for ids "
@@ -150,9 +143,9 @@ class Query(HistoryQuery):
     async def traces(self, info: Info, ids: list[strawberry.ID]) -> list[Trace | None]:
         if len(ids) > MAX_TRACES:
             raise bad_input(f"traces takes at most {MAX_TRACES} ids, got {len(ids)}")
-        portfolio = await info.context.portfolio()
-        found = (rules_trace.trace(portfolio, str(i)) for i in ids)
-        return [None if t is None else Trace(result=t, portfolio=portfolio) for t in found]
+        view = await info.context.view()
+        found = (info.context.service.trace(view, str(i)) for i in ids)
+        return [None if t is None else Trace(result=t, view=view) for t in found]
 
     @field(extensions=needs(VIEWER), description=(
         "Features depending on a feature, what they trace to, and what a slip to a later PI "
@@ -160,27 +153,18 @@ class Query(HistoryQuery):
     async def impact(self, info: Info, id: strawberry.ID, max_depth: int | None = 10,
                      slip_to_pi: strawberry.ID | None = None,
                      as_of: AsOf | None = None) -> Impact | None:
-        depth, slip = 10 if max_depth is None else max_depth, slip_to_pi
-        if as_of is None:
-            portfolio, result = await info.context.service.impact(
-                str(id), depth, None if slip is None else str(slip))
-        else:
-            portfolio = await snapshot_for(info, as_of)
-            result = rules_impact.impact(portfolio, str(id), depth,
-                                         None if slip is None else str(slip))
-        return None if result is None else Impact(result=result, portfolio=portfolio)
+        view = await view_for(info, as_of)
+        result = info.context.service.impact(
+            view, str(id), 10 if max_depth is None else max_depth,
+            None if slip_to_pi is None else str(slip_to_pi))
+        return None if result is None else Impact(result=result, view=view)
 
     @field(extensions=needs(VIEWER),
                       description="Broken guardrails, ordered by rule, subjectId, relatedIds.")
     async def violations(self, info: Info, severity: Severity | None = None,
                          rule: str | None = None, as_of: AsOf | None = None) -> list[Violation]:
-        if as_of is None:
-            found = await info.context.service.violations(severity=severity, rule=rule)
-        else:
-            version = (await snapshot_for(info, as_of)).version
-            found = [v for v in await info.context.service.history.violations(version)
-                     if (severity is None or v.severity == severity)
-                     and (rule is None or v.rule == rule)]
+        view = await view_for(info, as_of)
+        found = info.context.service.violations_in(view, severity=severity, rule=rule)
         return [Violation.of(v) for v in found]
 
     @field(extensions=needs(VIEWER),
@@ -195,16 +179,16 @@ class Query(HistoryQuery):
                       pi_id: strawberry.ID | None = None,
                       respect_dependencies: bool | None = False,
                       limit: int | None = 100, as_of: AsOf | None = None) -> list[RankedItem]:
-        portfolio = await snapshot_for(info, as_of)
-        entries = ranking.rank(
-            portfolio, level.value,
+        view = await view_for(info, as_of)
+        entries = info.context.service.ranking(
+            view, level.value,
             scope=None if scope is None else str(scope),
             pi_id=None if pi_id is None else str(pi_id),
             respect_dependencies=bool(respect_dependencies),
             limit=100 if limit is None else limit,
         )
-        items = portfolio.collection(Kind.EPIC if level is RankLevel.EPIC else Kind.FEATURE)
-        return [RankedItem(rank=e.rank, item=wrap(items[e.item_id]), wsjf=Wsjf.of(e.wsjf))
+        items = view.portfolio.collection(Kind.EPIC if level is RankLevel.EPIC else Kind.FEATURE)
+        return [RankedItem(rank=e.rank, item=wrap(items[e.item_id], view), wsjf=Wsjf.of(e.wsjf))
                 for e in entries]
 
     @field(extensions=needs(VIEWER), description=(
@@ -218,9 +202,9 @@ class Query(HistoryQuery):
         if not 1 <= size <= MAX_AUDIT_LIMIT:
             raise bad_input(f"limit must be between 1 and {MAX_AUDIT_LIMIT} (got {size})",
                             argument="limit")
-        entries = await info.context.store.audit_log(
+        entries = await info.context.on_server_loop(info.context.service.audit_log(
             item_id=None if item_id is None else str(item_id), actor=actor,
             since=None if since is None else _utc_text(since),
             before_seq=None if before is None else audit_seq(before), limit=size,
-        )
+        ))
         return [AuditEntry.of(e) for e in entries]

@@ -8,6 +8,7 @@ from api.outcomes import ChangeOutcome, ImportOutcome
 from api.schema.governance import Violation
 from api.schema.nodes import Node, wrap
 from graph import document
+from graph.view import PortfolioView
 
 
 @strawberry.type
@@ -49,10 +50,15 @@ class ChangeResult:
         "Violations this change introduces (for a dry run: would introduce)."))
 
     @classmethod
-    def of(cls, outcome: ChangeOutcome) -> ChangeResult:
+    def of(cls, outcome: ChangeOutcome, view: PortfolioView | None) -> ChangeResult:
+        """`view` (needed when the outcome has an item) resolves the item's nested fields."""
+        item = None
+        if outcome.item is not None:
+            assert view is not None, "an outcome with an item needs a view to resolve it in"
+            item = wrap(outcome.item, view)
         return cls(
             applied=outcome.applied,
-            item=None if outcome.item is None else wrap(outcome.item),
+            item=item,
             errors=[InputError.of(e) for e in outcome.errors],
             violations=[Violation.of(v) for v in outcome.violations],
         )

@@ -10,9 +10,9 @@ from typing import Any, TypeVar
 import strawberry
 from starlette.websockets import WebSocket
 
+from api.context import Info
 from api.errors import ApiError, ServiceError
 from api.history import HistoryEvent, VersionInfo, invalid
-from api.loaders import Info
 from api.schema.enums import Severity
 from api.schema.fields import subscription
 from api.schema.history import PortfolioVersion, ViolationEvent

@@ -7,26 +7,26 @@ from typing import Any, cast
 import strawberry
 
 from api.schema.fields import field
-from api.schema.nodes import wrap, wrap_all
+from api.schema.nodes import node, nodes
 from api.schema.organisation import ProgramIncrement, ReleaseTrain, Team, ValueStream
 from api.schema.strategy import KeyResult, Objective, StrategicTheme
 from api.schema.work import Epic, Feature, WorkItem
-from graph.model import Kind, Portfolio
+from graph.model import Kind
+from graph.view import PortfolioView
 from rules import impact as rules_impact
 from rules import trace as rules_trace
 
 
 @strawberry.type
 class Trace:
-    """Resolved from the request's snapshot: tracing 100 features is a few microseconds
-    each in memory against ~0.2 ms each as Cypher (bench/README.md)."""
+    """Resolved from the request's view: tracing 100 features is a few microseconds each
+    in memory against ~0.2 ms each as Cypher (bench/README.md)."""
 
     result: strawberry.Private[rules_trace.Trace]
-    portfolio: strawberry.Private[Portfolio]
+    view: strawberry.Private[PortfolioView]
 
     def _one(self, kind: Kind, item_id: str | None) -> Any:
-        item = None if item_id is None else self.portfolio.collection(kind).get(item_id)
-        return None if item is None else wrap(item)
+        return node(self.view, kind, item_id)
 
     @strawberry.field
     def item(self) -> WorkItem:
@@ -40,15 +40,15 @@ class Trace:
 
     @strawberry.field
     def key_results(self) -> list[KeyResult]:
-        return _snapshot_items(self.portfolio, Kind.KEY_RESULT, self.result.key_result_ids)
+        return nodes(self.view, Kind.KEY_RESULT, self.result.key_result_ids)
 
     @strawberry.field
     def objectives(self) -> list[Objective]:
-        return _snapshot_items(self.portfolio, Kind.OBJECTIVE, self.result.objective_ids)
+        return nodes(self.view, Kind.OBJECTIVE, self.result.objective_ids)
 
     @strawberry.field
     def themes(self) -> list[StrategicTheme]:
-        return _snapshot_items(self.portfolio, Kind.THEME, self.result.theme_ids)
+        return nodes(self.view, Kind.THEME, self.result.theme_ids)
 
     @strawberry.field
     def team(self) -> Team | None:
@@ -82,58 +82,55 @@ class Slip:
     to: ProgramIncrement
 
 
-def _snapshot_items(portfolio: Portfolio, kind: Kind, ids: tuple[str, ...]) -> list[Any]:
-    items = portfolio.collection(kind)
-    return wrap_all(items.get(i) for i in ids)
-
-
 @strawberry.type
 class Impact:
-    """Resolved from the snapshot the impact was computed on: one consistent view."""
+    """Resolved from the view the impact was computed on: one consistent version."""
 
     result: strawberry.Private[rules_impact.ImpactResult]
-    portfolio: strawberry.Private[Portfolio]
+    view: strawberry.Private[PortfolioView]
 
     @strawberry.field
     def root(self) -> Feature:
-        return Feature.of(self.portfolio.features[self.result.root_id])
+        return Feature.of(self.view.portfolio.features[self.result.root_id], self.view)
 
     @strawberry.field
     def items(self) -> list[ImpactedItem]:
-        features = self.portfolio.features
-        return [ImpactedItem(item=Feature.of(features[i.item_id]), depth=i.depth)
+        features, view = self.view.portfolio.features, self.view
+        return [ImpactedItem(item=Feature.of(features[i.item_id], view), depth=i.depth)
                 for i in self.result.items]
 
     @strawberry.field
     def teams(self) -> list[Team]:
-        return _snapshot_items(self.portfolio, Kind.TEAM, self.result.team_ids)
+        return nodes(self.view, Kind.TEAM, self.result.team_ids)
 
     @strawberry.field
     def arts(self) -> list[ReleaseTrain]:
-        return _snapshot_items(self.portfolio, Kind.ART, self.result.art_ids)
+        return nodes(self.view, Kind.ART, self.result.art_ids)
 
     @strawberry.field
     def epics(self) -> list[Epic]:
-        return _snapshot_items(self.portfolio, Kind.EPIC, self.result.epic_ids)
+        return nodes(self.view, Kind.EPIC, self.result.epic_ids)
 
     @strawberry.field
     def key_results(self) -> list[KeyResult]:
-        return _snapshot_items(self.portfolio, Kind.KEY_RESULT, self.result.key_result_ids)
+        return nodes(self.view, Kind.KEY_RESULT, self.result.key_result_ids)
 
     @strawberry.field
     def objectives(self) -> list[Objective]:
-        return _snapshot_items(self.portfolio, Kind.OBJECTIVE, self.result.objective_ids)
+        return nodes(self.view, Kind.OBJECTIVE, self.result.objective_ids)
 
     @strawberry.field
     def themes(self) -> list[StrategicTheme]:
-        return _snapshot_items(self.portfolio, Kind.THEME, self.result.theme_ids)
+        return nodes(self.view, Kind.THEME, self.result.theme_ids)
 
     @field(description="Filled only when slipToPi is given.")
     def slips(self) -> list[Slip]:
-        features, pis = self.portfolio.features, self.portfolio.pis
+        view = self.view
+        features, pis = view.portfolio.features, view.portfolio.pis
         return [
-            Slip(item=Feature.of(features[s.item_id]), from_=ProgramIncrement.of(pis[s.from_pi_id]),
-                 to=ProgramIncrement.of(pis[s.to_pi_id]))
+            Slip(item=Feature.of(features[s.item_id], view),
+                 from_=ProgramIncrement.of(pis[s.from_pi_id], view),
+                 to=ProgramIncrement.of(pis[s.to_pi_id], view))
             for s in self.result.slips
         ]
 

@@ -6,13 +6,12 @@ from typing import TYPE_CHECKING, Annotated, cast
 
 import strawberry
 
-from api.loaders import Info
 from api.schema.enums import EpicState, FeatureState, Horizon, WorkType
 from api.schema.fields import field
-from api.schema.nodes import Node, linked_nodes, load_node, load_nodes, node_type
+from api.schema.nodes import Node, node, node_type, nodes
 from graph import model as m
-from graph.cypher.statements import Link
 from graph.model import Kind
+from graph.view import PortfolioView, link_field
 
 if TYPE_CHECKING:
     from api.schema.organisation import ProgramIncrement, Team, ValueStream
@@ -24,6 +23,7 @@ TeamRef = Annotated["Team", strawberry.lazy("api.schema.organisation")]
 PiRef = Annotated["ProgramIncrement", strawberry.lazy("api.schema.organisation")]
 ThemeRef = Annotated["StrategicTheme", strawberry.lazy("api.schema.strategy")]
 KeyResultRef = Annotated["KeyResult", strawberry.lazy("api.schema.strategy")]
+_FEATURE_EPIC = link_field(Kind.FEATURE, "epic")
 
 @strawberry.type
 class Wsjf:
@@ -61,13 +61,14 @@ class Epic(Node):
     approved: bool
     business_owner: str | None
     item: strawberry.Private[m.Epic]
+    view: strawberry.Private[PortfolioView]
 
     @classmethod
-    def of(cls, epic: m.Epic) -> Epic:
+    def of(cls, epic: m.Epic, view: PortfolioView) -> Epic:
         return cls(
             id=strawberry.ID(epic.id), name=epic.name, type=epic.type, state=epic.state,
             horizon=epic.horizon, estimated_cost=epic.estimated_cost, approved=epic.approved,
-            business_owner=epic.business_owner, item=epic,
+            business_owner=epic.business_owner, item=epic, view=view,
         )
 
     @strawberry.field
@@ -77,23 +78,21 @@ class Epic(Node):
         return Wsjf.maybe(self.item.wsjf)
 
     @strawberry.field
-    async def value_stream(
-        self, info: Info
-    ) -> ValueStreamRef | None:
+    def value_stream(self) -> ValueStreamRef | None:
         return cast("ValueStream | None",
-                    await load_node(info, Kind.VALUE_STREAM, self.item.value_stream))
+                    node(self.view, Kind.VALUE_STREAM, self.item.value_stream))
 
     @field(description="The themes the epic is aligned to directly, ordered by id.")
-    async def themes(self, info: Info) -> list[ThemeRef]:
-        return await load_nodes(info, Kind.THEME, sorted(self.item.themes))
+    def themes(self) -> list[ThemeRef]:
+        return nodes(self.view, Kind.THEME, sorted(self.item.themes))
 
     @field(description="Key results the epic contributes to, ordered by id.")
-    async def key_results(self, info: Info) -> list[KeyResultRef]:
-        return await load_nodes(info, Kind.KEY_RESULT, sorted(self.item.key_results))
+    def key_results(self) -> list[KeyResultRef]:
+        return nodes(self.view, Kind.KEY_RESULT, sorted(self.item.key_results))
 
     @field(description="The epic's features, ordered by id.")
-    async def features(self, info: Info) -> list[Feature]:
-        return await linked_nodes(info, Link.EPIC_FEATURES, Kind.FEATURE, self.item.id)
+    def features(self) -> list[Feature]:
+        return nodes(self.view, Kind.FEATURE, self.view.children(_FEATURE_EPIC, self.item.id))
 
 
 @node_type(Kind.FEATURE)
@@ -104,12 +103,13 @@ class Feature(Node):
     state: FeatureState
     points: float | None
     item: strawberry.Private[m.Feature]
+    view: strawberry.Private[PortfolioView]
 
     @classmethod
-    def of(cls, feature: m.Feature) -> Feature:
+    def of(cls, feature: m.Feature, view: PortfolioView) -> Feature:
         return cls(
             id=strawberry.ID(feature.id), name=feature.name, type=feature.type,
-            state=feature.state, points=feature.points, item=feature,
+            state=feature.state, points=feature.points, item=feature, view=view,
         )
 
     @strawberry.field
@@ -117,25 +117,25 @@ class Feature(Node):
         return Wsjf.maybe(self.item.wsjf)
 
     @strawberry.field
-    async def epic(self, info: Info) -> Epic | None:
-        return cast("Epic | None", await load_node(info, Kind.EPIC, self.item.epic))
+    def epic(self) -> Epic | None:
+        return cast("Epic | None", node(self.view, Kind.EPIC, self.item.epic))
 
     @strawberry.field
-    async def team(self, info: Info) -> TeamRef | None:
-        return cast("Team | None", await load_node(info, Kind.TEAM, self.item.team))
+    def team(self) -> TeamRef | None:
+        return cast("Team | None", node(self.view, Kind.TEAM, self.item.team))
 
     @strawberry.field
-    async def pi(self, info: Info) -> PiRef | None:
-        return cast("ProgramIncrement | None", await load_node(info, Kind.PI, self.item.pi))
+    def pi(self) -> PiRef | None:
+        return cast("ProgramIncrement | None", node(self.view, Kind.PI, self.item.pi))
 
     @field(description=(
         "Features this feature depends on (they must be delivered first), ordered by id."))
-    async def depends_on(self, info: Info) -> list[Feature]:
-        return await linked_nodes(info, Link.FEATURE_DEPENDS_ON, Kind.FEATURE, self.item.id)
+    def depends_on(self) -> list[Feature]:
+        return nodes(self.view, Kind.FEATURE, self.view.depends_on(self.item.id))
 
     @field(description="Features that depend on this feature, ordered by id.")
-    async def dependents(self, info: Info) -> list[Feature]:
-        return await linked_nodes(info, Link.FEATURE_DEPENDENTS, Kind.FEATURE, self.item.id)
+    def dependents(self) -> list[Feature]:
+        return nodes(self.view, Kind.FEATURE, self.view.dependents(self.item.id))
 
 
 WorkItem = Annotated[Epic | Feature, strawberry.union("WorkItem")]

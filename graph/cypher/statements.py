@@ -15,7 +15,6 @@ computed against a stale version writes nothing (the caller re-checks).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
 from typing import Final
 
 from graph.cypher.labels import Label, Rel, kind_label
@@ -193,169 +192,17 @@ def projection(kind: Kind, links: Sequence[LinkField] = LINKS) -> str:
 
 _PROJECTION: dict[Kind, str] = {kind: projection(kind) for kind in Kind}
 
-ITEMS_BY_ID: Final[dict[Kind, str]] = {
-    kind: f"MATCH (n:{Label(kind.value)}) WHERE n.id IN $ids RETURN {proj} AS item"
-    for kind, proj in _PROJECTION.items()
-}
-
 ALL_ITEMS: Final[dict[Kind, str]] = {
     kind: f"MATCH (n:{Label(kind.value)}) RETURN {proj} AS item ORDER BY n.id"
     for kind, proj in _PROJECTION.items()
 }
 
-ALL_IDS: Final[dict[Kind, str]] = {
-    kind: f"MATCH (n:{Label(kind.value)}) RETURN n.id AS id ORDER BY id LIMIT $limit"
-    for kind in Kind
-}
-
-PIS_BY_START: Final = (
-    f"MATCH (n:{Label.PI}) RETURN n.id AS id ORDER BY n.start, n.id LIMIT $limit"
-)
-
-KINDS_OF: Final = (
-    f"MATCH (n:{Label.ITEM}) WHERE n.id IN $ids RETURN n.id AS id, labels(n) AS labels"
-)
+ALL_KINDS: Final = f"MATCH (n:{Label.ITEM}) RETURN n.id AS id, labels(n) AS labels"
 
 ALL_DEPENDENCIES: Final = (
     f"MATCH (a:{Label.FEATURE})-[:{Rel.DEPENDS_ON}]->(b:{Label.FEATURE}) "
     "RETURN a.id AS source, b.id AS target"
 )
-
-# --- reads: links between items (nested lists), batched by parent id -------
-
-
-class Link(Enum):
-    """A nested list of the API: (child label, relationship, parent label, direction).
-
-    `out` True: the parent points at the children ((parent)-[rel]->(child));
-    False: the children point at the parent.
-    """
-
-    EPIC_FEATURES = (Label.FEATURE, Rel.PART_OF, Label.EPIC, False)
-    TEAM_FEATURES = (Label.FEATURE, Rel.ASSIGNED_TO, Label.TEAM, False)
-    PI_FEATURES = (Label.FEATURE, Rel.PLANNED_IN, Label.PI, False)
-    VALUE_STREAM_ARTS = (Label.ART, Rel.IN_VALUE_STREAM, Label.VALUE_STREAM, False)
-    VALUE_STREAM_EPICS = (Label.EPIC, Rel.IN_VALUE_STREAM, Label.VALUE_STREAM, False)
-    ART_TEAMS = (Label.TEAM, Rel.ON_TRAIN, Label.ART, False)
-    OBJECTIVE_KEY_RESULTS = (Label.KEY_RESULT, Rel.MEASURES, Label.OBJECTIVE, False)
-    THEME_OBJECTIVES = (Label.OBJECTIVE, Rel.SUPPORTS, Label.THEME, False)
-    KEY_RESULT_EPICS = (Label.EPIC, Rel.CONTRIBUTES_TO, Label.KEY_RESULT, False)
-    FEATURE_DEPENDS_ON = (Label.FEATURE, Rel.DEPENDS_ON, Label.FEATURE, True)
-    FEATURE_DEPENDENTS = (Label.FEATURE, Rel.DEPENDS_ON, Label.FEATURE, False)
-
-
-def _link_statement(link: Link) -> str:
-    child, rel, parent, out = link.value
-    pattern = (
-        f"(p:{parent})-[:{rel}]->(c:{child})" if out else f"(c:{child})-[:{rel}]->(p:{parent})"
-    )
-    return f"MATCH {pattern} WHERE p.id IN $ids RETURN p.id AS parent, c.id AS child ORDER BY child"
-
-
-LINKED: Final[dict[Link, str]] = {link: _link_statement(link) for link in Link}
-
-# Themes an epic's trace reaches: aligned directly, or through a key result's
-# objective (only SUPPORTS leads to a theme: no label needed at the far end).
-_EPIC_THEMES = f"""
-[(e)-[:{Rel.ALIGNS_TO}]->(t:{Label.THEME}) | t.id] +
-[(e)-[:{Rel.CONTRIBUTES_TO}]->(:{Label.KEY_RESULT})-[:{Rel.MEASURES}]->(:{Label.OBJECTIVE})
-  -[:{Rel.SUPPORTS}]->(t) | t.id]"""
-
-# Start from the themes asked for: only SUPPORTS leads to a theme, so the far
-# end needs no label (a label there made FalkorDB scan every theme per row).
-_THEME_REACH = f"""
-UNWIND $ids AS themeId
-MATCH (t:{Label.THEME} {{id: themeId}})
-WITH t, [(e:{Label.EPIC})-[:{Rel.ALIGNS_TO}]->(t) | e.id] +
-        [(e:{Label.EPIC})-[:{Rel.CONTRIBUTES_TO}]->()-[:{Rel.MEASURES}]->()-[:{Rel.SUPPORTS}]->(t)
-         | e.id] AS epicIds
-UNWIND epicIds AS epicId
-"""
-
-THEME_EPICS: Final = _THEME_REACH + """WITH DISTINCT t.id AS parent, epicId AS child
-RETURN parent, child ORDER BY child
-"""
-
-THEME_FEATURES: Final = _THEME_REACH + f"""WITH DISTINCT t, epicId
-MATCH (f:{Label.FEATURE})-[:{Rel.PART_OF}]->(:{Label.EPIC} {{id: epicId}})
-WITH DISTINCT t.id AS parent, f.id AS child
-RETURN parent, child ORDER BY child
-"""
-
-# --- trace ------------------------------------------------------------------
-
-TRACE: Final = f"""
-UNWIND $ids AS itemId
-MATCH (n:{Label.ITEM} {{id: itemId}})
-WHERE n:{Label.EPIC} OR n:{Label.FEATURE}
-OPTIONAL MATCH (n)-[:{Rel.PART_OF}]->(parent:{Label.EPIC})
-WITH n, CASE WHEN n:{Label.EPIC} THEN n ELSE parent END AS e
-OPTIONAL MATCH (n)-[:{Rel.ASSIGNED_TO}]->(team:{Label.TEAM})
-OPTIONAL MATCH (team)-[:{Rel.ON_TRAIN}]->(art:{Label.ART})
-OPTIONAL MATCH (art)-[:{Rel.IN_VALUE_STREAM}]->(artStream:{Label.VALUE_STREAM})
-OPTIONAL MATCH (e)-[:{Rel.IN_VALUE_STREAM}]->(epicStream:{Label.VALUE_STREAM})
-RETURN n.id AS id,
-       CASE WHEN n:{Label.EPIC} THEN 'Epic' ELSE 'Feature' END AS kind,
-       e.id AS epic,
-       [(e)-[:{Rel.CONTRIBUTES_TO}]->(k:{Label.KEY_RESULT}) | k.id] AS keyResults,
-       [(e)-[:{Rel.CONTRIBUTES_TO}]->(:{Label.KEY_RESULT})-[:{Rel.MEASURES}]->(o:{Label.OBJECTIVE})
-         | o.id] AS objectives,
-       [(e)-[:{Rel.ALIGNS_TO}]->(t:{Label.THEME}) | t.id] +
-       [(e)-[:{Rel.CONTRIBUTES_TO}]->(:{Label.KEY_RESULT})-[:{Rel.MEASURES}]->(:{Label.OBJECTIVE})
-         -[:{Rel.SUPPORTS}]->(t) | t.id] AS themes,
-       team.id AS team, art.id AS art,
-       CASE WHEN n:{Label.EPIC} THEN epicStream.id ELSE artStream.id END AS valueStream
-"""
-
-# --- browsing: filtered, paged lists ----------------------------------------
-
-_FEATURE_FILTER = f"""
-MATCH (n:{Label.FEATURE})
-OPTIONAL MATCH (n)-[:{Rel.ASSIGNED_TO}]->(team:{Label.TEAM})
-OPTIONAL MATCH (team)-[:{Rel.ON_TRAIN}]->(art:{Label.ART})
-OPTIONAL MATCH (art)-[:{Rel.IN_VALUE_STREAM}]->(vs:{Label.VALUE_STREAM})
-OPTIONAL MATCH (n)-[:{Rel.PART_OF}]->(e:{Label.EPIC})
-OPTIONAL MATCH (n)-[:{Rel.PLANNED_IN}]->(pi:{Label.PI})
-WITH n, team, art, vs, e, pi
-WHERE ($states IS NULL OR n.state IN $states)
-  AND ($type IS NULL OR n.type = $type)
-  AND ($epic IS NULL OR e.id = $epic)
-  AND ($team IS NULL OR team.id = $team)
-  AND ($art IS NULL OR art.id = $art)
-  AND ($valueStream IS NULL OR vs.id = $valueStream)
-  AND ($pi IS NULL OR pi.id = $pi)
-  AND ($search IS NULL OR toLower(n.id) CONTAINS $search OR toLower(n.name) CONTAINS $search)
-WITH n, e, CASE WHEN e IS NULL THEN [] ELSE {_EPIC_THEMES} END AS themes
-WHERE $aligned IS NULL OR (size(themes) > 0) = $aligned
-"""
-
-FEATURES_PAGE: Final = (
-    _FEATURE_FILTER
-    + """WITH n WHERE $after IS NULL OR n.id > $after
-RETURN n.id AS id ORDER BY id LIMIT $limit"""
-)
-FEATURES_COUNT: Final = _FEATURE_FILTER + "RETURN count(n) AS total"
-
-_EPIC_FILTER = f"""
-MATCH (e:{Label.EPIC})
-OPTIONAL MATCH (e)-[:{Rel.IN_VALUE_STREAM}]->(vs:{Label.VALUE_STREAM})
-WITH e, vs
-WHERE ($states IS NULL OR e.state IN $states)
-  AND ($type IS NULL OR e.type = $type)
-  AND ($valueStream IS NULL OR vs.id = $valueStream)
-  AND ($horizon IS NULL OR e.horizon = $horizon)
-  AND ($search IS NULL OR toLower(e.id) CONTAINS $search OR toLower(e.name) CONTAINS $search)
-WITH e, {_EPIC_THEMES} AS themes
-WHERE ($aligned IS NULL OR (size(themes) > 0) = $aligned)
-  AND ($theme IS NULL OR $theme IN themes)
-"""
-
-EPICS_PAGE: Final = (
-    _EPIC_FILTER
-    + """WITH e WHERE $after IS NULL OR e.id > $after
-RETURN e.id AS id ORDER BY id LIMIT $limit"""
-)
-EPICS_COUNT: Final = _EPIC_FILTER + "RETURN count(e) AS total"
 
 # --- audit log ----------------------------------------------------------------
 
@@ -417,26 +264,14 @@ def all_statements() -> dict[str, str]:
         "RESTORE_ARCHIVE": RESTORE_ARCHIVE,
         "REMOVE_DEPENDENCY": REMOVE_DEPENDENCY,
         "DELETE_ITEM": DELETE_ITEM,
-        "PIS_BY_START": PIS_BY_START,
-        "KINDS_OF": KINDS_OF,
+        "ALL_KINDS": ALL_KINDS,
         "ALL_DEPENDENCIES": ALL_DEPENDENCIES,
-        "THEME_EPICS": THEME_EPICS,
-        "THEME_FEATURES": THEME_FEATURES,
-        "TRACE": TRACE,
-        "FEATURES_PAGE": FEATURES_PAGE,
-        "FEATURES_COUNT": FEATURES_COUNT,
-        "EPICS_PAGE": EPICS_PAGE,
-        "EPICS_COUNT": EPICS_COUNT,
         "AUDIT_LOG": AUDIT_LOG,
         "COUNTS": COUNTS,
         "PRIME_SCHEMA": PRIME_SCHEMA,
     }
     for kind in Kind:
-        named[f"ITEMS_BY_ID.{kind.name}"] = ITEMS_BY_ID[kind]
         named[f"ALL_ITEMS.{kind.name}"] = ALL_ITEMS[kind]
-        named[f"ALL_IDS.{kind.name}"] = ALL_IDS[kind]
-    for link in Link:
-        named[f"LINKED.{link.name}"] = LINKED[link]
     from graph.cypher import history  # history's statements build on this module's
 
     named.update({f"history.{name}": text for name, text in history.statements().items()})

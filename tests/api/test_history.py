@@ -183,17 +183,44 @@ async def test_other_errors_are_invalid_argument(past: Api) -> None:
         past, "{ changes(from: {version: 4}, to: {version: 2}) { added { id } } }")
     assert "limit must be between 1 and 1000 (got 1001)" in await error_of(
         past, "{ violationHistory(limit: 1001) { kind } }")
-    for field in ("node(id: \"F-INTENTS\", asOf: {version: 1}) { id }",
-                  "themes(asOf: {version: 1}) { id }", "valueStreams(asOf: {version: 1}) { id }",
-                  "arts(asOf: {version: 1}) { id }", "teams(asOf: {version: 1}) { id }",
-                  "pis(asOf: {version: 1}) { id }", "features(asOf: {version: 1}) { totalCount }",
-                  "epics(asOf: {version: 1}) { totalCount }",
-                  "epic(id: \"E-CHATBOT\", asOf: {version: 1}) { id }",
-                  "feature(id: \"F-INTENTS\", asOf: {version: 1}) { id }",
-                  "team(id: \"T-ORBIT\", asOf: {version: 1}) { id }"):
-        assert "asOf is not served by this field yet" in await error_of(past, f"{{ {field} }}")
-    # The current version is served by every field.
-    assert (await past.data("{ themes(asOf: {version: 5}) { id } }"))["themes"]
+    assert "asOf.version 9 is after the current version" in await error_of(
+        past, "{ epics(asOf: {version: 9}) { totalCount } }")
+
+
+async def test_every_read_answers_as_of_a_version_nested_fields_included(past: Api) -> None:
+    """v1: the example as imported (E-CHECKOUT-HA exists, E-CHATBOT costs 900,000); now
+    (v5) the epic is deleted, the cost is 2,000,000 and a dependency is gone."""
+    then = await past.data("""{
+      gone: epic(id: "E-CHECKOUT-HA", asOf: {version: 1}) { id estimatedCost }
+      chatbot: node(id: "E-CHATBOT", asOf: {version: 1}) {
+        ... on Epic { estimatedCost features { id epic { estimatedCost } } } }
+      epics(asOf: {version: 1}) { totalCount edges { node { id } } }
+      themes(asOf: {version: 1}) { epics { id } }
+      valueStreams(asOf: {version: 1}) { epics { id estimatedCost } }
+      handover: feature(id: "F-HANDOVER", asOf: {version: 1}) { dependsOn { id } }
+      features(asOf: {version: 1}, filter: {search: "handover"}) {
+        edges { node { dependsOn { id } } } }
+      teams(asOf: {version: 1}) { id } arts(asOf: {version: 1}) { id }
+      pis(asOf: {version: 1}) { id } team(id: "T-ORBIT", asOf: {version: 1}) { id } }""")
+    now = await past.data("""{
+      gone: epic(id: "E-CHECKOUT-HA") { id }
+      chatbot: node(id: "E-CHATBOT") { ... on Epic { estimatedCost } }
+      epics { totalCount }
+      handover: feature(id: "F-HANDOVER") { dependsOn { id } } }""")
+    assert then["gone"] == {"id": "E-CHECKOUT-HA", "estimatedCost": 1_200_000}
+    assert now["gone"] is None
+    assert then["chatbot"]["estimatedCost"] == 900_000
+    assert now["chatbot"]["estimatedCost"] == 2_000_000
+    assert {f["epic"]["estimatedCost"] for f in then["chatbot"]["features"]} == {900_000}
+    assert then["epics"]["totalCount"] == now["epics"]["totalCount"] + 1
+    assert "E-CHECKOUT-HA" in {e["id"] for t in then["themes"] for e in t["epics"]}
+    assert {e["estimatedCost"] for v in then["valueStreams"] for e in v["epics"]
+            if e["estimatedCost"] is not None} >= {900_000, 1_200_000}
+    then_deps = {d["id"] for d in then["handover"]["dependsOn"]}
+    assert "F-SESSION-REPL" in then_deps
+    assert "F-SESSION-REPL" not in {d["id"] for d in now["handover"]["dependsOn"]}
+    assert {d["id"] for d in then["features"]["edges"][0]["node"]["dependsOn"]} == then_deps
+    assert then["teams"] and then["arts"] and then["pis"] and then["team"] == {"id": "T-ORBIT"}
 
 
 async def test_a_store_older_than_history_reports_its_start(example: Api, make_api: ApiFactory,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api
+from api.service import PortfolioService
+from graph.view import PortfolioView
+from tests.api.conftest import Api, ApiFactory
 
 
 def ids(items: list[dict[str, Any]]) -> list[str]:
@@ -343,3 +347,71 @@ async def test_traces_of_many_items_in_order_with_nulls(example: Api) -> None:
     too_many = await example.gql(
         "query($ids: [ID!]!) { traces(ids: $ids) { aligned } }", {"ids": ["F-X"] * 501})
     assert too_many["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_get_answers_carry_an_etag_and_304_until_the_version_moves(example: Api) -> None:
+    headers = {"X-Requested-With": "fetch"}
+    params = {"query": "{ features { totalCount } }"}
+    first = await example.http.get("/graphql", params=params, headers=headers)
+    assert first.status_code == 200 and first.json() == {"data": {"features": {"totalCount": 4}}}
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    same = await example.http.get("/graphql", params=params,
+                                  headers={**headers, "If-None-Match": etag})
+    assert (same.status_code, same.content, same.headers["etag"]) == (304, b"", etag)
+    other = await example.http.get("/graphql", params={"query": "{ epics { totalCount } }"},
+                                   headers={**headers, "If-None-Match": etag})
+    assert other.status_code == 200  # another document: another answer
+    await example.data("""mutation { upsertFeature(input: {id: "F-NEW", name: "New",
+                          type: BUSINESS, state: FUNNEL}) { applied } }""")
+    moved = await example.http.get("/graphql", params=params,
+                                   headers={**headers, "If-None-Match": etag})
+    assert moved.status_code == 200 and moved.json()["data"]["features"]["totalCount"] == 5
+    assert moved.headers["etag"] != etag
+
+
+async def test_cached_answers_follow_roles_and_the_version(example: Api) -> None:
+    query = '{ feature(id: "F-INTENTS") { name } }'
+    first = await example.post(query)
+    cached = await example.post(query)
+    fresh = await example.post(query, headers={"Cache-Control": "no-cache"})
+    assert first.content == cached.content == fresh.content
+    assert first.headers["etag"] == cached.headers["etag"]
+    await example.data("""mutation { upsertFeature(input: {id: "F-INTENTS", name: "Renamed",
+                          type: BUSINESS, state: BACKLOG}) { applied } }""")
+    after = await example.post(query)
+    assert after.json() == {"data": {"feature": {"name": "Renamed"}}}
+    mutation = await example.post('mutation { removeDependency(from: "F-X", to: "F-Y") '
+                                  "{ applied } }")
+    assert "etag" not in mutation.headers  # only queries are cached
+
+
+class BlockingService(PortfolioService):
+    """A real service whose violations wait until the test lets them go on."""
+
+    def __init__(self, inner: PortfolioService) -> None:
+        super().__init__(inner.store, inner.policy)
+        self.started, self.gate = threading.Event(), threading.Event()
+
+    def violations_in(self, view: PortfolioView, severity: Any = None,
+                      rule: str | None = None) -> list[Any]:
+        self.started.set()
+        assert self.gate.wait(10), "the server's loop was held while a query computed"
+        return super().violations_in(view, severity, rule)
+
+
+async def test_a_computing_query_leaves_the_server_loop_free(make_api: ApiFactory,
+                                                             service: PortfolioService) -> None:
+    """While one query computes, /healthz and other requests are answered: queries run on
+    their own loop. Were they on the server's loop, the blocked resolver would hold
+    /healthz and the test would fail on the gate's assertion."""
+    blocking = BlockingService(service)
+    async with make_api(service_=blocking) as api:
+        query = asyncio.create_task(api.post("{ violations { rule } }"))
+        assert await asyncio.to_thread(blocking.started.wait, 10)
+        health = await api.http.get("/healthz")
+        other = await api.data("{ themes { id } }")
+        blocking.gate.set()
+        response = await query
+    assert health.status_code == 200 and other == {"themes": []}
+    assert response.json() == {"data": {"violations": []}}

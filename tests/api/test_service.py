@@ -80,8 +80,9 @@ async def test_non_blocking_change_applies_and_is_audited(falkordb: Engine) -> N
     assert (entry.operation, entry.actor, entry.justification) == ("upsertEpic", "ed", None)
     assert entry.before["state"] == "PORTFOLIO_BACKLOG"
     assert entry.after["state"] == "IMPLEMENTING"
-    [epic] = await service.store.items(Kind.EPIC, ["E-CHECKOUT-HA"])
-    assert epic is not None and epic.state == "IMPLEMENTING"
+    # Read back from the engine, not from the snapshot the service remembered.
+    epic = (await Store(service.store.engine).snapshot()).epics["E-CHECKOUT-HA"]
+    assert epic.state == "IMPLEMENTING"
 
 
 async def test_override_by_portfolio_role_is_written_with_justification(
@@ -114,8 +115,8 @@ async def test_approval_change_needs_portfolio_role(service: PortfolioService) -
     await service.upsert(Kind.EPIC, epic_input(approved=True), PORTFOLIO)
     kept = await service.upsert(Kind.EPIC, left_out, EDITOR)
     assert kept.applied
-    [epic] = await service.store.items(Kind.EPIC, ["E-CHECKOUT-HA"])
-    assert epic is not None and epic.approved is True
+    epic = (await Store(service.store.engine).snapshot()).epics["E-CHECKOUT-HA"]
+    assert epic.approved is True
 
 
 async def test_upsert_leaves_dependencies_and_clears_omitted_fields(

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from graph.changes import DeleteItem, apply
-from graph.cypher.statements import Link
 from graph.document import ParsedDocument, validate_document
 from graph.engines.base import Engine
 from graph.engines.falkordb import FalkorDBEngine
-from graph.model import Kind
+from graph.model import Kind, WorkType
 from graph.store import AuditRecord, Store
+from graph.view import FeatureQuery, PortfolioView, link_field
 from tests.helpers import content_hash, example
 
 
@@ -49,8 +49,6 @@ async def test_import_round_trip_returns_every_field(store: Store) -> None:
     expected = normalised(raw)
     for kind in Kind:
         assert snapshot.collection(kind) == expected[kind], kind
-        items = await store.items(kind, list(expected[kind]))
-        assert items == list(expected[kind].values())
     assert snapshot.dependencies == {(d["from"], d["to"]) for d in raw["dependencies"]}
 
 
@@ -76,8 +74,7 @@ async def test_import_replaces_links_and_keeps_unlisted_dependencies(store: Stor
     raw = {"features": [{"id": "F-HANDOVER", "name": "Hand-over", "type": "BUSINESS",
                          "state": "DONE", "team": "T-ORBIT"}]}
     await load(store, raw)
-    [feature] = await store.items(Kind.FEATURE, ["F-HANDOVER"])
-    assert feature is not None
+    feature = (await store.snapshot()).features["F-HANDOVER"]
     assert (feature.epic, feature.team, feature.pi, feature.wsjf) == (None, "T-ORBIT", None, None)
     assert feature.state == "DONE"
     snapshot = await store.snapshot()
@@ -104,7 +101,7 @@ async def test_write_and_audit_entry_land_together(store: Store) -> None:
     assert (entry.id, entry.seq, entry.actor, entry.operation, entry.item_id) == (
         record.id, version + 1, "alice", "deleteItem", "F-INTENTS")
     assert entry.before == {"id": "F-INTENTS"}
-    assert await store.items(Kind.FEATURE, ["F-INTENTS"]) == [None]
+    assert "F-INTENTS" not in (await store.snapshot()).features
     assert [e.id for e in await store.audit_log(item_id="F-INTENTS")] == [record.id]
 
 
@@ -116,33 +113,22 @@ async def test_delete_pi_removes_capacities_and_keeps_features(store: Store) -> 
     assert snapshot.features["F-INTENTS"].pi is None
 
 
-async def test_nested_reads_and_trace(store: Store) -> None:
+async def test_view_of_the_stored_snapshot(store: Store) -> None:
+    """Nested lists, dependencies both ways, PIs by start and pages, read from the snapshot
+    the engine gave back (graph/view.py has the pure tests)."""
     await load(store, example())
-    assert await store.linked(Link.EPIC_FEATURES, ["E-CHATBOT", "nope"]) == [
-        ["F-HANDOVER", "F-INTENTS"], []]
-    assert await store.linked(Link.FEATURE_DEPENDS_ON, ["F-HANDOVER"]) == [
-        ["F-INTENTS", "F-SESSION-REPL"]]
-    assert await store.linked(Link.FEATURE_DEPENDENTS, ["F-INTENTS"]) == [["F-HANDOVER"]]
-    [trace, missing, theme] = await store.traces(["F-HANDOVER", "nope", "TH-DIGITAL"])
-    assert missing is None and theme is None
-    assert trace is not None
-    assert (trace.epic, trace.key_results, trace.objectives, trace.themes) == (
-        "E-CHATBOT", ("KR-SELFSERVE-RATE",), ("O-SELFSERVE",), ("TH-DIGITAL",))
-    assert (trace.team, trace.art, trace.value_stream) == ("T-KESTREL", "ART-CHANNELS",
-                                                          "VS-RETAIL")
-    assert await store.all_ids(Kind.PI) == ["PI-26-1", "PI-26-2"]
-
-
-async def test_paging_filters(store: Store) -> None:
-    await load(store, example())
-    none: dict[str, Any] = dict.fromkeys(
-        ("states", "type", "epic", "team", "art", "valueStream", "pi", "search", "aligned"))
-    first = await store.page(Kind.FEATURE, none, 2, None)
+    view = PortfolioView(await store.snapshot())
+    epic_features = view.children(link_field(Kind.FEATURE, "epic"), "E-CHATBOT")
+    assert list(epic_features) == ["F-HANDOVER", "F-INTENTS"]
+    assert view.children(link_field(Kind.FEATURE, "epic"), "nope") == ()
+    assert list(view.depends_on("F-HANDOVER")) == ["F-INTENTS", "F-SESSION-REPL"]
+    assert list(view.dependents("F-INTENTS")) == ["F-HANDOVER"]
+    assert [pi.id for pi in view.pis_by_start()] == ["PI-26-1", "PI-26-2"]
+    first = view.feature_page(FeatureQuery(), 2, None)
     assert first.total == 4 and first.has_next and len(first.ids) == 2
-    rest = await store.page(Kind.FEATURE, none, 2, first.ids[-1])
+    rest = view.feature_page(FeatureQuery(), 2, first.ids[-1])
     assert not rest.has_next and sorted(first.ids + rest.ids) == first.ids + rest.ids
-    enablers = await store.page(Kind.FEATURE, {**none, "type": "ENABLER", "search": "REPL"},
-                                10, None)
+    enablers = view.feature_page(FeatureQuery(type=WorkType.ENABLER, search="REPL"), 10, None)
     assert enablers.ids == ["F-SESSION-REPL"]
 
 
@@ -203,8 +189,8 @@ async def test_replace_clears_left_out_fields_and_keeps_given_ones(store: Store)
     [row] = await store.engine.read(
         "MATCH (n:Epic {id: 'E-CHATBOT'}) RETURN properties(n) AS p")
     assert row["p"] == minimal
-    [epic] = await store.items(Kind.EPIC, ["E-CHATBOT"])
-    assert epic is not None and epic.approved and epic.wsjf is None and epic.themes == ()
+    epic = (await store.snapshot()).epics["E-CHATBOT"]
+    assert epic.approved and epic.wsjf is None and epic.themes == ()
 
 
 @pytest.mark.parametrize("item_id", ["F-INTENTS", "PI-26-1", "E-CHATBOT", "T-KESTREL", "TH-DIGITAL",
