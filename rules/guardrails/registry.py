@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from graph.model import Portfolio, Severity
+from rules.scope import Scope
 from rules.settings import Param, RuleSettings
 from rules.violation import Violation
 
@@ -25,6 +26,7 @@ class Rule:
     default_severity: Severity
     description: str
     params: Mapping[str, Param]
+    scope: Scope | None = None
 
     def default_settings(self) -> RuleSettings:
         defaults = {name: param.default for name, param in self.params.items()}
@@ -40,14 +42,25 @@ def register(
     default_severity: Severity,
     description: str,
     params: Mapping[str, Param] | None = None,
+    scope: Scope | None = None,
 ) -> Callable[[RuleCheck], RuleCheck]:
-    """Add the decorated check to the registry under `rule_id`."""
+    """Add the decorated check to the registry under `rule_id`.
+
+    `scope` says what the rule reads and how to re-run it for only the subjects
+    a change touches (see `rules.scope`); without one, every change re-runs the
+    whole rule.
+    """
 
     def add(check: RuleCheck) -> RuleCheck:
         if rule_id in _RULES:
             raise ValueError(f"guardrail {rule_id} is registered twice")
         _RULES[rule_id] = Rule(
-            rule_id, check, default_severity, description, MappingProxyType(dict(params or {}))
+            rule_id,
+            check,
+            default_severity,
+            description,
+            MappingProxyType(dict(params or {})),
+            scope,
         )
         return check
 
