@@ -31,9 +31,10 @@ from graph.model import (
     kind_of,
 )
 from graph.store import Actor, AuditRecord, Store
-from rules.evaluate import blocking, evaluate, introduced
+from rules.evaluate import blocking, evaluate
 from rules.graphs import dependents
 from rules.impact import ImpactResult, impact
+from rules.incremental import Change, evaluate_change
 from rules.policy import Policy
 from rules.violation import Violation
 
@@ -158,6 +159,7 @@ class PortfolioService:
         if version is None:
             return None
         self._adopt(after, version)
+        self._carry_evaluation(before, after, _change_of(parsed))
         return ImportOutcome(applied=True, created=created, updated=updated,
                              violations=self._evaluate(after))
 
@@ -177,6 +179,13 @@ class PortfolioService:
         """`after` is the portfolio at the version this process just wrote: cache it."""
         after.version = version
         self.store.remember(after)
+
+    def _carry_evaluation(self, before: Portfolio, after: Portfolio, change: Change) -> None:
+        """Cache `after`'s violations from `before`'s, when cached, and the change (cheap)."""
+        cached = self._evaluated
+        if cached is not None and cached[0] == before.version:
+            found = evaluate_change(before, cached[1], after, change, self.policy).violations
+            self._evaluated = (after.version, found)
 
     # --- enforced changes -------------------------------------------------------
 
@@ -248,8 +257,9 @@ class PortfolioService:
                         actor: Actor, dry_run: bool, justification: str | None,
                         audit: AuditRecord, item: Item) -> ChangeOutcome | None:
         """Check what the change introduces, then write it; None when the version moved."""
-        found = evaluate(after, self.policy)
-        new = introduced(self._evaluate(before), found)
+        evaluation = evaluate_change(before, self._evaluate(before), after, _change_of(doc),
+                                     self.policy)
+        found, new = evaluation.violations, evaluation.introduced()
         blocked = blocking(new)
         if blocked and justification is None:
             return ChangeOutcome(applied=False, item=item, violations=new)
@@ -284,6 +294,7 @@ class PortfolioService:
         after = before.copy()
         after.dependencies.discard((from_id, to_id))
         self._adopt(after, version)
+        self._carry_evaluation(before, after, Change.of(removed=[(from_id, to_id)]))
         return ChangeOutcome(applied=True, item=before.features.get(from_id))
 
     async def delete_item(self, item_id: str, actor: Actor) -> ChangeOutcome:
@@ -306,7 +317,9 @@ class PortfolioService:
         version = await self.store.delete_item(item_id, before.version, audit)
         if version is None:
             return None
-        self._adopt(_without(before, item), version)
+        after = _without(before, item)
+        self._adopt(after, version)
+        self._carry_evaluation(before, after, Change.between(before, after))
         return ChangeOutcome(applied=True, item=item)
 
 
@@ -315,6 +328,10 @@ def _kinds(portfolio: Portfolio) -> dict[str, Kind]:
     for kind in Kind:
         kinds.update(dict.fromkeys(portfolio.collection(kind), kind))
     return kinds
+
+
+def _change_of(doc: ParsedDocument) -> Change:
+    return Change.of(doc.all_items(), added=((d.from_id, d.to_id) for d in doc.dependencies))
 
 
 def _check_override(actor: Actor, justification: str | None) -> None:
