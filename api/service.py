@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from api.errors import ErrorCode, Forbidden, ServiceError
 from api.outcomes import ChangeOutcome, ImportOutcome
 from api.roles import Actor, Role, has_role
-from graph.changes import DeleteItem, PutDocument, RemoveDependency, apply
+from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency, apply
 from graph.document import (
     Code,
     InputError,
@@ -38,9 +38,11 @@ from graph.model import (
 from graph.store import AuditEntry, AuditRecord, Store
 from graph.view import PortfolioView
 from rules import ranking as rules_ranking
-from rules.evaluate import blocking, evaluate, introduced
+from rules.evaluate import blocking, evaluate
 from rules.events import policy_fingerprint, violation_events
 from rules.impact import ImpactResult, impact
+from rules.incremental import Change as RuleChange
+from rules.incremental import evaluate_change
 from rules.policy import Policy
 from rules.trace import Trace, Tracer
 from rules.violation import Violation
@@ -87,6 +89,12 @@ class PortfolioService:
 
             self._history = HistoryService(self.store, self.policy)
         return self._history
+
+    def _violations_after(self, before: Portfolio, after: Portfolio,
+                          change: Change) -> list[Violation]:
+        """`after`'s violations, from `before`'s and the change (rules/incremental.py)."""
+        return evaluate_change(before, self._evaluate(before), after,
+                               _rule_change(before, after, change), self.policy).violations
 
     def _with_events(self, audit: AuditRecord, before: Portfolio,
                      after: list[Violation]) -> AuditRecord:
@@ -207,7 +215,7 @@ class PortfolioService:
             after={"created": created, "updated": updated},
             item_ids=tuple(created + updated),
         )
-        found = evaluate(after, self.policy)
+        found = self._violations_after(before, after, change)
         version = await self.store.write(change, before.version,
                                          self._with_events(audit, before, found))
         if version is None:
@@ -364,8 +372,10 @@ class PortfolioService:
                         audit: AuditRecord, item: Item) -> ChangeOutcome | None:
         """Check what the change introduces, then write it; None when the version moved."""
         after = apply(before, change)
-        found = evaluate(after, self.policy)
-        new = introduced(self._evaluate(before), found)
+        # Only the rules and subjects the change can touch are evaluated again.
+        evaluation = evaluate_change(before, self._evaluate(before), after,
+                                     _rule_change(before, after, change), self.policy)
+        found, new = evaluation.violations, evaluation.introduced()
         blocked = blocking(new)
         if blocked and justification is None:
             return ChangeOutcome(applied=False, item=item, violations=new)
@@ -387,7 +397,7 @@ class PortfolioService:
                                audit: AuditRecord) -> int | None:
         """Write an unenforced change with its violation events (history needs them)."""
         after = apply(before, change)
-        found = evaluate(after, self.policy)
+        found = self._violations_after(before, after, change)
         version = await self.store.write(change, before.version,
                                          self._with_events(audit, before, found))
         if version is not None:
@@ -435,6 +445,15 @@ class PortfolioService:
         if version is None:
             return None
         return ChangeOutcome(applied=True, item=item)
+
+
+def _rule_change(before: Portfolio, after: Portfolio, change: Change) -> RuleChange:
+    """What a change touches, as incremental evaluation needs it."""
+    if isinstance(change, PutDocument):
+        return RuleChange.of(change.items, added=change.dependencies)
+    if isinstance(change, RemoveDependency):
+        return RuleChange.of(removed=[(change.from_id, change.to_id)])
+    return RuleChange.between(before, after)  # a delete cascades: compare by identity
 
 
 def _check_override(actor: Actor, justification: str | None) -> None:

@@ -80,3 +80,46 @@ def is_cycle(component: Sequence[str], edges: Mapping[str, Sequence[str]]) -> bo
         return True
     only = component[0]
     return only in edges.get(only, ())
+
+
+def reaches(
+    source: str,
+    target: str,
+    forward: Mapping[str, Sequence[str]],
+    backward: Mapping[str, Sequence[str]],
+) -> bool:
+    """True when a path leads from `source` to `target` (`backward` is `forward` reversed).
+
+    Searches from both ends, each step widening the smaller frontier, so a
+    search that fails stops as soon as either side runs out.
+
+    >>> edges = {"a": ["b"], "b": ["c"]}
+    >>> back = {"b": ["a"], "c": ["b"]}
+    >>> reaches("a", "c", edges, back), reaches("c", "a", edges, back)
+    (True, False)
+    """
+    if source == target:
+        return True
+    ahead, behind = {source}, {target}
+    ahead_frontier, behind_frontier = [source], [target]
+    while ahead_frontier and behind_frontier:
+        if len(ahead_frontier) <= len(behind_frontier):
+            ahead_frontier = _step(ahead_frontier, forward, ahead)
+            if not behind.isdisjoint(ahead_frontier):
+                return True
+        else:
+            behind_frontier = _step(behind_frontier, backward, behind)
+            if not ahead.isdisjoint(behind_frontier):
+                return True
+    return False
+
+
+def _step(frontier: list[str], edges: Mapping[str, Sequence[str]], seen: set[str]) -> list[str]:
+    """The nodes one edge beyond `frontier` not seen yet (added to `seen`)."""
+    out = []
+    for node in frontier:
+        for target in edges.get(node, ()):
+            if target not in seen:
+                seen.add(target)
+                out.append(target)
+    return out

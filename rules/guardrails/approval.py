@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from graph.model import EpicState, Portfolio, Severity
+from graph.model import EpicState, Kind, Portfolio, Severity
 from rules.guardrails.registry import register
 from rules.guardrails.wording import amount, named
+from rules.scope import per_item
 from rules.settings import Number, RuleSettings
 from rules.violation import SubjectType, Violation
 
@@ -17,6 +18,7 @@ NEEDS_APPROVAL = frozenset({EpicState.PORTFOLIO_BACKLOG, EpicState.IMPLEMENTING,
     default_severity=Severity.ERROR,
     description="Epics costing at least the threshold need LPM approval before the backlog.",
     params={"threshold": Number(1_000_000)},
+    scope=per_item(Kind.EPIC),
 )
 def significant_epic(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """An unapproved epic costing at least `threshold` (inclusive) past ANALYZING.

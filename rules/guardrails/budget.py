@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
-from graph.model import COMMITTED_EPIC_STATES, Portfolio, Severity
+from graph.model import COMMITTED_EPIC_STATES, Kind, Portfolio, Severity
 from rules.guardrails.registry import register
 from rules.guardrails.wording import amount, named
+from rules.scope import Delta, Scope, members, pick
 from rules.settings import RuleSettings
 from rules.violation import SubjectType, Violation
 
@@ -14,10 +16,25 @@ RULE = "budget.value-stream"
 TOLERANCE = 1e-9
 
 
+def _streams(delta: Delta, previous: Sequence[Violation]) -> set[str]:
+    """A changed value stream, and the streams a changed epic was or is in."""
+    return set(delta.changed(Kind.VALUE_STREAM)) | delta.values(Kind.EPIC, "value_stream")
+
+
+def _streams_slice(delta: Delta, streams: set[str]) -> Portfolio:
+    epics = members(delta.index.epics_by_value_stream, streams)
+    return Portfolio(
+        value_streams=pick(delta.after.value_streams, streams),
+        epics=pick(delta.after.epics, epics),
+    )
+
+
 @register(
     RULE,
     default_severity=Severity.ERROR,
     description="The committed epics of a value stream cost no more than its budget.",
+    scope=Scope(frozenset({Kind.EPIC, Kind.VALUE_STREAM}), subjects=_streams,
+                slice=_streams_slice),
 )
 def value_stream_budget(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A value stream whose committed epics' estimated cost exceeds its budget.

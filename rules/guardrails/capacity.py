@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 
-from graph.model import Portfolio, Severity, WorkType
+from graph.model import Kind, Portfolio, Severity, WorkType
 from rules.guardrails.registry import register
 from rules.guardrails.wording import amount, named, pi_name, share
+from rules.scope import Delta, Scope, members, pick
 from rules.settings import Number, RuleSettings, ShareRange
 from rules.violation import SubjectType, Violation
 
@@ -16,12 +18,32 @@ ALLOCATION = "capacity.allocation"
 TOLERANCE = 1e-9
 
 
+def _teams(delta: Delta, previous: Sequence[Violation]) -> set[str]:
+    """A changed team, the teams a changed feature was or is in, the teams with capacity in a
+    changed PI (its name is in their messages)."""
+    teams = set(delta.changed(Kind.TEAM)) | delta.values(Kind.FEATURE, "team")
+    pis = delta.changed(Kind.PI)
+    if pis:
+        teams.update(t.id for t in delta.after.teams.values() if not pis.isdisjoint(t.capacity))
+    return teams
+
+
+def _teams_slice(delta: Delta, teams: set[str]) -> Portfolio:
+    after = delta.after
+    features = members(delta.index.features_by_team, teams)
+    return Portfolio(
+        teams=pick(after.teams, teams), pis=after.pis, features=pick(after.features, features)
+    )
+
+
 @register(
     OVERLOAD,
     default_severity=Severity.WARNING,
     description="A team's feature points planned in a PI stay within its capacity.",
     params={"tolerance": Number(0.0)},
     keyed_by_first_related=True,  # one per PI
+    scope=Scope(frozenset({Kind.TEAM, Kind.FEATURE, Kind.PI}), subjects=_teams,
+                slice=_teams_slice),
 )
 def team_overload(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A team and PI with a recorded capacity below the points planned there.
@@ -77,12 +99,45 @@ def team_overload(portfolio: Portfolio, settings: RuleSettings) -> list[Violatio
     return out
 
 
+def _arts(delta: Delta, previous: Sequence[Violation]) -> set[str] | None:
+    """A changed ART, the ARTs a changed team was or is in, the ARTs of the teams a changed
+    feature was or is in; every ART for a changed PI (its name is in the messages)."""
+    if delta.changed(Kind.PI):
+        return None
+    arts = set(delta.changed(Kind.ART))
+    for portfolio in (delta.before, delta.after):
+        teams = set(delta.changed(Kind.TEAM))
+        for feature_id in delta.changed(Kind.FEATURE):
+            feature = portfolio.features.get(feature_id)
+            if feature is not None and feature.team is not None:
+                teams.add(feature.team)
+        for team_id in teams:
+            team = portfolio.teams.get(team_id)
+            if team is not None and team.art is not None:
+                arts.add(team.art)
+    return arts
+
+
+def _arts_slice(delta: Delta, arts: set[str]) -> Portfolio:
+    after = delta.after
+    teams = {t.id for t in after.teams.values() if t.art in arts}
+    features = members(delta.index.features_by_team, teams)
+    return Portfolio(
+        arts=after.arts,
+        teams=pick(after.teams, teams),
+        pis=after.pis,
+        features=pick(after.features, features),
+    )
+
+
 @register(
     ALLOCATION,
     default_severity=Severity.WARNING,
     description="Enablers take an agreed share of the points each ART plans in a PI.",
     params={"enablerShare": ShareRange(0.1, 0.4)},
     keyed_by_first_related=True,  # one per PI
+    scope=Scope(frozenset({Kind.TEAM, Kind.FEATURE, Kind.ART, Kind.PI}), subjects=_arts,
+                slice=_arts_slice),
 )
 def allocation(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """An ART and PI whose ENABLER share of planned feature points is outside [min, max].

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
-from graph.model import FeatureState, Portfolio, Severity
-from rules.graphs import depends_on, is_cycle, strongly_connected
+from graph.model import FeatureState, Kind, Portfolio, Severity
+from rules.graphs import depends_on, is_cycle, reaches, strongly_connected
 from rules.guardrails.registry import register
 from rules.guardrails.wording import feature_name, pi_name
+from rules.scope import Delta, Scope, pick
 from rules.settings import RuleSettings
 from rules.violation import SubjectType, Violation
 
@@ -16,11 +18,43 @@ UNPLANNED = "dependency.unplanned"
 CYCLE = "dependency.cycle"
 
 
+def _dependents(delta: Delta, previous: Sequence[Violation]) -> set[str] | None:
+    """The A of a changed dependency A -> B, a changed feature and what depends on it; every
+    feature for a changed PI (dates and names)."""
+    if delta.changed(Kind.PI):
+        return None
+    changed = delta.changed(Kind.FEATURE)
+    subjects = set(changed)
+    dependents = delta.index.dependents
+    for feature_id in changed:
+        subjects.update(dependents.get(feature_id, ()))
+    subjects.update(a for a, _ in delta.added | delta.removed)
+    return subjects
+
+
+def _dependents_slice(delta: Delta, subjects: set[str]) -> Portfolio:
+    """The subjects, their dependencies and what they depend on."""
+    depends = delta.index.depends_on
+    dependencies = {(a, b) for a in subjects for b in depends.get(a, ())}
+    features = subjects | {b for _, b in dependencies}
+    after = delta.after
+    return Portfolio(
+        features=pick(after.features, features), pis=after.pis, dependencies=dependencies
+    )
+
+
+DEPENDENTS = Scope(
+    frozenset({Kind.FEATURE, Kind.PI}), dependencies=True, subjects=_dependents,
+    slice=_dependents_slice,
+)
+
+
 @register(
     SCHEDULE,
     default_severity=Severity.ERROR,
     description="No feature is planned in an earlier PI than a feature it depends on.",
     keyed_by_first_related=True,  # one per dependency
+    scope=DEPENDENTS,
 )
 def schedule_conflict(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A dependency A -> B where both are planned and B's PI starts after A's.
@@ -69,6 +103,7 @@ def schedule_conflict(portfolio: Portfolio, settings: RuleSettings) -> list[Viol
     default_severity=Severity.WARNING,
     description="A planned feature depends only on planned or done features.",
     keyed_by_first_related=True,  # one per dependency
+    scope=DEPENDENTS,
 )
 def unplanned(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A dependency A -> B where A is planned, B has no PI and is not DONE.
@@ -107,10 +142,43 @@ def unplanned(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     return out
 
 
+def _cycle_members(delta: Delta, previous: Sequence[Violation]) -> set[str] | None:
+    """The features a change touches (ends of changed dependencies, changed features: a self
+    loop's message names it) with every member of the cycles they were in.
+
+    A component after the change lies within one component before it, unless an
+    added dependency A -> B closes a path B ->* A between two of them: then the
+    whole rule runs again.
+    """
+    component_of = {member: v.related_ids for v in previous for member in v.related_ids}
+    touched = set(delta.changed(Kind.FEATURE))
+    for a, b in delta.added | delta.removed:
+        touched.update((a, b))
+    index = delta.index
+    for a, b in delta.added:
+        if a != b and b not in component_of.get(a, ()) and reaches(
+            b, a, index.depends_on, index.dependents
+        ):
+            return None
+    subjects = set(touched)
+    for feature_id in touched:
+        subjects.update(component_of.get(feature_id, ()))
+    return subjects
+
+
+def _cycle_slice(delta: Delta, subjects: set[str]) -> Portfolio:
+    """The features and the dependencies among them."""
+    depends = delta.index.depends_on
+    dependencies = {(a, b) for a in subjects for b in depends.get(a, ()) if b in subjects}
+    return Portfolio(features=pick(delta.after.features, subjects), dependencies=dependencies)
+
+
 @register(
     CYCLE,
     default_severity=Severity.ERROR,
     description="Feature dependencies form no cycle.",
+    scope=Scope(frozenset({Kind.FEATURE}), dependencies=True, subjects=_cycle_members,
+                slice=_cycle_slice),
 )
 def cycle(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A dependency cycle: one per strongly connected set (or self loop), on its smallest id.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from graph.model import EpicState, Portfolio, Severity
+from graph.model import EpicState, Kind, Portfolio, Severity
 from rules.guardrails.registry import register
 from rules.guardrails.wording import named
+from rules.scope import per_item
 from rules.settings import RuleSettings
 from rules.violation import SubjectType, Violation
 
@@ -16,6 +17,7 @@ EXEMPT = frozenset({EpicState.FUNNEL, EpicState.DONE})
     RULE,
     default_severity=Severity.WARNING,
     description="Every epic between the funnel and done has a business owner.",
+    scope=per_item(Kind.EPIC),
 )
 def business_owner(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """An epic not in FUNNEL or DONE without a business owner (a blank name counts as none).

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 
-from graph.model import COMMITTED_EPIC_STATES, Horizon, Portfolio, Severity
+from graph.model import COMMITTED_EPIC_STATES, Horizon, Kind, Portfolio, Severity
 from rules.guardrails.registry import register
 from rules.guardrails.wording import amount, share
+from rules.scope import whole_rule
 from rules.settings import Bands, RuleSettings
 from rules.violation import SubjectType, Violation
 
@@ -20,6 +21,7 @@ DEFAULT_BANDS = {"H0": (0.0, 0.1), "H1": (0.5, 0.8), "H2": (0.1, 0.3), "H3": (0.
     default_severity=Severity.WARNING,
     description="Each horizon's share of committed epic cost stays within its band.",
     params={"bands": Bands(DEFAULT_BANDS, [h.value for h in Horizon])},
+    scope=whole_rule(Kind.EPIC),  # a few horizons over all committed epics: cheap
 )
 def horizon_mix(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """A horizon whose share of committed epics' estimated cost is outside its band.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from graph.model import EpicState, Portfolio, Severity
+from graph.model import EpicState, Kind, Portfolio, Severity
 from rules.guardrails.registry import register
 from rules.guardrails.wording import amount
+from rules.scope import whole_rule
 from rules.settings import NumbersByName, RuleSettings
 from rules.violation import SubjectType, Violation
 
@@ -21,6 +22,7 @@ TOLERANCE = 1e-9
             {"ANALYZING": 5, "IMPLEMENTING": 8}, [s.value for s in EpicState], "epic state"
         )
     },
+    scope=whole_rule(Kind.EPIC),  # a few states, counted over the epics only: cheap
 )
 def wip_limit(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """An epic state holding more epics than its limit (exactly at the limit is fine).

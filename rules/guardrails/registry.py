@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from graph.model import Portfolio, Severity
+from rules.scope import Scope
 from rules.settings import Param, RuleSettings
 from rules.violation import Violation
 
@@ -27,6 +28,7 @@ class Rule:
     description: str
     params: Mapping[str, Param]
     keyed_by_first_related: bool = False
+    scope: Scope | None = None
 
     def default_settings(self) -> RuleSettings:
         defaults = {name: param.default for name, param in self.params.items()}
@@ -43,6 +45,7 @@ def register(
     description: str,
     params: Mapping[str, Param] | None = None,
     keyed_by_first_related: bool = False,
+    scope: Scope | None = None,
 ) -> Callable[[RuleCheck], RuleCheck]:
     """Add the decorated check to the registry under `rule_id`.
 
@@ -51,6 +54,10 @@ def register(
     dependency). A violation's identity across snapshots (`Violation.key`) then
     includes that id, so a change that adds a second one on the same subject is
     seen as new: without it, `introduced` would let it through unblocked.
+
+    `scope` says what the rule reads and how to re-run it for only the subjects
+    a change touches (see `rules.scope`); without one, every change re-runs the
+    whole rule.
     """
 
     def add(check: RuleCheck) -> RuleCheck:
@@ -58,7 +65,7 @@ def register(
             raise ValueError(f"guardrail {rule_id} is registered twice")
         _RULES[rule_id] = Rule(
             rule_id, check, default_severity, description, MappingProxyType(dict(params or {})),
-            keyed_by_first_related,
+            keyed_by_first_related, scope,
         )
         return check
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from graph.model import Portfolio, Severity
+from collections.abc import Sequence
+
+from graph.model import Kind, Portfolio, Severity
 from rules.guardrails.registry import register
 from rules.guardrails.wording import named
+from rules.scope import Delta, Scope, members, pick
 from rules.settings import RuleSettings
 from rules.trace import Tracer
 from rules.violation import SubjectType, Violation
@@ -12,10 +15,46 @@ from rules.violation import SubjectType, Violation
 RULE = "traceability.unaligned"
 
 
+def _reaching(delta: Delta, previous: Sequence[Violation]) -> set[str]:
+    """A changed epic or feature; the epics reaching a changed key result, or one of a changed
+    objective (themes are reached by id: a theme's own change alters nothing); the features of
+    every epic named."""
+    before, after = delta.before, delta.after
+    key_results = set(delta.changed(Kind.KEY_RESULT))
+    objectives = delta.changed(Kind.OBJECTIVE)
+    if objectives:
+        for portfolio in (before, after):
+            key_results.update(
+                k.id for k in portfolio.key_results.values() if k.objective in objectives
+            )
+    epics = set(delta.changed(Kind.EPIC))
+    if key_results:
+        epics.update(
+            e.id for e in after.epics.values() if not key_results.isdisjoint(e.key_results)
+        )
+    features = members(delta.index.features_by_epic, epics)
+    return epics | features | delta.changed(Kind.FEATURE)
+
+
+def _reaching_slice(delta: Delta, subjects: set[str]) -> Portfolio:
+    """The subjects, the epics of the features among them, and the whole strategy above."""
+    after = delta.after
+    features = pick(after.features, subjects)
+    epics = subjects | {f.epic for f in features.values() if f.epic is not None}
+    return Portfolio(
+        epics=pick(after.epics, epics),
+        features=features,
+        key_results=after.key_results,
+        objectives=after.objectives,
+    )
+
+
 @register(
     RULE,
     default_severity=Severity.WARNING,
     description="Every epic and feature traces to at least one strategic theme.",
+    scope=Scope(frozenset({Kind.EPIC, Kind.FEATURE, Kind.KEY_RESULT, Kind.OBJECTIVE}),
+                subjects=_reaching, slice=_reaching_slice),
 )
 def unaligned(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """An epic or feature whose trace reaches no theme.

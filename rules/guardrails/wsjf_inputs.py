@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from graph.model import Epic, EpicState, Feature, FeatureState, Portfolio, Severity
+from graph.model import Epic, EpicState, Feature, FeatureState, Kind, Portfolio, Severity
 from rules.guardrails.registry import register
 from rules.guardrails.wording import named
+from rules.scope import per_item
 from rules.settings import RuleSettings
 from rules.violation import SubjectType, Violation
 
@@ -16,6 +17,7 @@ EXEMPT = frozenset({EpicState.FUNNEL, EpicState.DONE, FeatureState.FUNNEL, Featu
     RULE,
     default_severity=Severity.INFO,
     description="Epics and features between the funnel and done carry WSJF inputs.",
+    scope=per_item(Kind.EPIC, Kind.FEATURE),
 )
 def missing_inputs(portfolio: Portfolio, settings: RuleSettings) -> list[Violation]:
     """An epic or feature not in FUNNEL or DONE without WSJF inputs.
