@@ -30,8 +30,14 @@ class Settings(BaseSettings):
     graphiql: bool = True
     introspection: bool = True
     max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
+    # Aliases and tokens bound only the size of a document (cost bounds the work): 100
+    # aliased traces must parse.
+    max_aliases: int = Field(default=200, ge=1)
+    max_tokens: int = Field(default=20_000, ge=1)
+    # Values an operation may resolve: estimated before it runs (refused above max_cost),
+    # counted while it runs (stopped above max_resolved); see api/cost.py.
+    max_cost: int = Field(default=200_000, ge=1)
+    max_resolved: int = Field(default=300_000, ge=1)
     max_body_bytes: int = 1_000_000
     # A portfolio document can be large: importPortfolio gets its own body cap.
     max_import_bytes: int = 64_000_000
