@@ -51,10 +51,20 @@ async def _page(info: Info, kind: Kind, params: dict[str, Any], first: int | Non
     return edges, info_, page.total
 
 
-def _utc_text(moment: datetime) -> str:
-    """How the audit log stores time: UTC ISO 8601 with milliseconds (orders as text)."""
+def _utc_text(moment: datetime, argument: str = "since") -> str:
+    """How the audit log stores time: UTC ISO 8601 with milliseconds (orders as text).
+
+    An instant whose UTC time falls outside years 1 to 9999 (0001-01-01T00:00:00+01:00)
+    cannot be represented: BAD_USER_INPUT naming the argument, not an internal error.
+    """
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="milliseconds")
+    try:
+        return aware.astimezone(UTC).isoformat(timespec="milliseconds")
+    except OverflowError:
+        raise bad_input(
+            f"`{argument}` must be an instant between 0001-01-01T00:00:00Z and "
+            f"9999-12-31T23:59:59Z once converted to UTC (got {aware.isoformat()})",
+            argument=argument) from None
 
 
 MAX_TRACES = 500

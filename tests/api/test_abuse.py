@@ -622,3 +622,54 @@ async def test_100_aliased_traces_parse_and_run(example: Api) -> None:
     assert "errors" not in body, body["errors"]
     assert len(body["data"]) == 100 and body["data"]["t99"]["item"]["id"] == "F-INTENTS"
 
+
+# --- plain input, internal errors (issue 10, item 3) ------------------------------------
+
+
+def audit_cursor_of(text: str) -> str:
+    import base64
+
+    return base64.b64encode(f"AuditEntry:{text}".encode()).decode()
+
+
+@pytest.mark.parametrize("since", [
+    "0001-01-01T00:00:00+01:00",  # the issue's: valid, but year 0 in UTC
+    "9999-12-31T23:59:59-01:00",  # year 10000 in UTC
+])
+async def test_an_instant_outside_utc_years_is_bad_input(example: Api, since: str) -> None:
+    literal = await gql(example, f'{{ auditLog(since: "{since}") {{ id }} }}')
+    variable = await gql(example, "query($s: DateTime) { auditLog(since: $s) { id } }",
+                         {"s": since})
+    for body in (literal, variable):
+        refused(body, "BAD_USER_INPUT", "`since` must be an instant between")
+        assert body["errors"][0]["extensions"]["argument"] == "since"
+    # The same instants inside the range still work.
+    assert (await gql(example, '{ auditLog(since: "0001-01-01T00:00:00") { id } }'))["data"]
+
+
+@pytest.mark.parametrize("seq", [
+    "9" * 19, "9" * 30, "9" * 5000,  # past a 64-bit integer: the engine failed on it
+    "-1", "+1", "1_0", " 3", "\u0663", "007", "1e3", "",
+])
+async def test_an_audit_cursor_that_is_not_ours_is_bad_input(example: Api, seq: str) -> None:
+    body = await gql(example, "query($b: String) { auditLog(before: $b) { id } }",
+                     {"b": audit_cursor_of(seq)})
+    refused(body, "BAD_USER_INPUT", "invalid audit log cursor")
+    error = body["errors"][0]
+    assert error["extensions"]["argument"] == "before" and "`before`" in error["message"]
+    assert len(error["message"]) < 200  # the cursor is quoted cut short
+
+
+async def test_a_real_audit_cursor_still_pages(example: Api) -> None:
+    [entry] = (await example.data("{ auditLog(limit: 1) { cursor } }"))["auditLog"]
+    older = await gql(example, "query($b: String) { auditLog(before: $b) { id } }",
+                      {"b": entry["cursor"]})
+    assert older == {"data": {"auditLog": []}}
+
+
+async def test_a_huge_cursor_is_not_echoed(example: Api) -> None:
+    for query in ("query($c: String) { features(after: $c) { totalCount } }",
+                  "query($c: String) { auditLog(before: $c) { id } }"):
+        body = await gql(example, query, {"c": "x" * 100_000})
+        assert codes(body) == {"BAD_USER_INPUT"}, str(body)[:300]
+        assert len(body["errors"][0]["message"]) < 200
