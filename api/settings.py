@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     # A portfolio document can be large: importPortfolio gets its own body cap.
     max_import_bytes: int = 64_000_000
     request_timeout: float = 30.0
+    # Slow clients (api/limits.py): request headers must be complete within header_timeout
+    # seconds; a body may pause at most body_timeout seconds and must be complete within
+    # body_deadline (408 otherwise).
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=10.0, gt=0)
+    body_deadline: float = Field(default=120.0, gt=0)
+    # uvicorn: open connections or running requests before it answers 503, seconds an idle
+    # keep-alive connection stays open, bytes of request line and headers (400 beyond).
+    max_connections: int = Field(default=200, ge=1)
+    keep_alive_timeout: int = Field(default=5, ge=1)
+    max_header_bytes: int = Field(default=16_384, ge=1024)
     query_timeout: float = 30.0
     log_level: str = "INFO"
 
