@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from api.auth import AuthMiddleware, verifier_for
 from api.limits import BodyLimit
+from api.metrics import Metrics
 from api.observe import AccessLog, RecordOperation
 from api.runtime import Runtime
 from api.schema import build_schema
@@ -81,14 +82,18 @@ def create_app(settings: Settings, store: Store | None = None,
                 status_code=503)
         return JSONResponse({"status": "ready"})
 
-    schema = build_schema(settings, extra_extensions=[RecordOperation])
+    metrics = Metrics(settings, runtime) if settings.metrics else None
+    schema = build_schema(settings, extra_extensions=[RecordOperation],
+                          **(metrics.schema_options() if metrics else {}))
     graphql = GraphQLView(schema, settings, runtime)
     routes = [
         Route("/graphql", graphql),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
-    middleware = [Middleware(AccessLog)]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
+    middleware = [Middleware(AccessLog, record=metrics.request if metrics else None)]
     if settings.cors_origins:
         # Browser dashboards on other origins; preflights are answered here, before auth.
         middleware.append(Middleware(

@@ -473,12 +473,13 @@ class QueryBudget(SchemaExtension):
                 self._stop(ApiError(ErrorCode.TIMEOUT, (
                     f"the operation took longer than {self.timeout:g} s and was stopped; a "
                     "change it was writing may still have landed: check auditLog before "
-                    "retrying a mutation")), "timeout")
+                    "retrying a mutation")), None)  # counted by its code (api/metrics.py)
 
-    def _stop(self, error: ApiError, limit: str) -> None:
+    def _stop(self, error: ApiError, limit: str | None) -> None:
         """Stop here: this field fails, every later one is trimmed (see above)."""
         self.stopped = error
-        self._refused(limit, self.resolved, self.max_resolved)
+        if limit is not None:
+            self._refused(limit, self.resolved, self.max_resolved)
         raise error
 
 

@@ -98,6 +98,7 @@ class PortfolioService:
         # the version race to each other after a full evaluation each. The version
         # guard in the write statement still serialises against other processes.
         self._write_lock = asyncio.Lock()
+        self.conflicts = 0  # changes retried after another writer moved the version
 
     # --- reads that need the whole portfolio --------------------------------
 
@@ -170,6 +171,7 @@ class PortfolioService:
                 outcome = await attempt()
                 if outcome is not None:
                     return outcome
+                self.conflicts += 1
                 await _backoff()
         raise ServiceError("CONFLICT", f"the portfolio kept changing; try {what} again")
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(default=16_384, ge=1024)
     query_timeout: float = 30.0
     log_level: str = "INFO"
+    # GET /metrics (Prometheus); with auth on it needs this token or an admin JWT.
+    metrics: bool = False
+    metrics_token: SecretStr | None = None
 
     neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
     neo4j_user: str | None = Field(default=None, validation_alias="NEO4J_USER")

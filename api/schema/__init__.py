@@ -82,7 +82,9 @@ class ParseCache(SchemaExtension):
 
 def build_schema(settings: Settings | None = None,
                  extra_extensions: Sequence[Callable[[], SchemaExtension]] = (),
-                 on_refusal: Refusal | None = None) -> PortfolioSchema:
+                 on_refusal: Refusal | None = None,
+                 late_extensions: Sequence[Callable[[], SchemaExtension]] = ()
+                 ) -> PortfolioSchema:
     """The schema; without settings, with no protection extensions (for printing the SDL)."""
     # Factories, not instances: strawberry builds fresh extensions for every request.
     extensions: list[Callable[[], SchemaExtension]] = list(extra_extensions)
@@ -106,5 +108,7 @@ def build_schema(settings: Settings | None = None,
             extensions.append(DisableIntrospection)
         # Order matters: extensions exit in reverse, so codes are set before masking.
         extensions += [MaskUnexpected, ErrorCodes]
+    # Listed last, they exit first: they see errors before codes and masking (metrics).
+    extensions += late_extensions
     return PortfolioSchema(query=Query, mutation=Mutation, types=NODE_TYPES,
                              extensions=extensions)
