@@ -30,6 +30,7 @@ from api.auth import AuthMiddleware, verifier_for
 from api.graphiql import ASSETS_DIR, ASSETS_PATH
 from api.limits import BodyLimit
 from api.loopback import LoopbackOnly
+from api.metrics import Metrics
 from api.observe import AccessLog, RecordOperation
 from api.runtime import Runtime
 from api.schema import build_schema
@@ -103,7 +104,9 @@ def create_app(settings: Settings, store: Store | None = None,
                 status_code=503)
         return JSONResponse({"status": "ready"})
 
-    schema = build_schema(settings, extra_extensions=[RecordOperation])
+    metrics = Metrics(settings, runtime) if settings.metrics else None
+    schema = build_schema(settings, extra_extensions=[RecordOperation],
+                          **(metrics.schema_options() if metrics else {}))
     graphql = GraphQLView(schema, settings, runtime)
     routes: list[BaseRoute] = [
         Route("/graphql", graphql),
@@ -114,7 +117,9 @@ def create_app(settings: Settings, store: Store | None = None,
     if settings.graphiql:
         # GraphiQL's scripts and styles: public files, no portfolio data (api/graphiql.py).
         routes.append(Mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="graphiql"))
-    middleware = [Middleware(AccessLog)]
+    if metrics is not None:
+        routes.append(Route("/metrics", metrics.endpoint, methods=["GET"]))
+    middleware = [Middleware(AccessLog, record=metrics.request if metrics else None)]
     if settings.open_mode:
         # No token guards open mode: refuse rebound DNS names and other sites' pages.
         middleware.append(Middleware(LoopbackOnly, allowed_origins=settings.cors_origins))

@@ -316,6 +316,7 @@ def _serve(settings: Settings, demo: bool) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.limits import server_options
 
     check_bind(settings)
     # Request logs are JSON lines already (api/observe.py): print them as they are.
@@ -325,7 +326,8 @@ def _serve(settings: Settings, demo: bool) -> int:
         asyncio.run(_load_demo_if_empty(settings))
     app = create_app(settings)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning",
-                proxy_headers=False, server_header=False, timeout_graceful_shutdown=10)
+                proxy_headers=False, server_header=False, timeout_graceful_shutdown=10,
+                **server_options(settings))
     return 0
 
 

@@ -57,10 +57,21 @@ def invalid(message: str, argument: str) -> ServiceError:
     return ServiceError(ErrorCode.INVALID_ARGUMENT, message, argument=argument)
 
 
-def utc_text(moment: datetime) -> str:
-    """How the audit log stores time: UTC ISO 8601 with milliseconds (orders as text)."""
+def utc_text(moment: datetime, argument: str = "asOf.at",
+             code: ErrorCode = ErrorCode.INVALID_ARGUMENT) -> str:
+    """How the audit log stores time: UTC ISO 8601 with milliseconds (orders as text).
+
+    An instant whose UTC time falls outside years 1 to 9999 (0001-01-01T00:00:00+01:00)
+    cannot be represented: an error with `code` naming the argument, not an internal one.
+    """
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="milliseconds")
+    try:
+        return aware.astimezone(UTC).isoformat(timespec="milliseconds")
+    except OverflowError:
+        raise ServiceError(
+            code, f"`{argument}` must be an instant between 0001-01-01T00:00:00Z and "
+            f"9999-12-31T23:59:59Z once converted to UTC (got {aware.isoformat()})",
+            argument=argument) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +151,8 @@ class HistoryService:
                               f"{current}", argument)
         else:
             assert as_of.at is not None
-            version = min(await self.history.version_at(utc_text(as_of.at)), current)
+            version = min(await self.history.version_at(utc_text(as_of.at, f"{argument}.at")),
+                          current)
         start = await self.start()
         if version < start:
             raise invalid(f"{argument} names version {version}, before historyStart {start}: "

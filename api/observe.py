@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -44,8 +44,10 @@ class RecordOperation(SchemaExtension):
 class AccessLog:
     """Logs every HTTP request as one JSON line on the `api.access` logger."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp,
+                 record: Callable[[Scope, int, float], None] | None = None) -> None:
         self.app = app
+        self.record = record  # e.g. api/metrics.py Metrics.request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -75,3 +77,5 @@ class AccessLog:
             }
             level = logging.WARNING if status >= 500 else logging.INFO
             logger.log(level, json.dumps(entry, sort_keys=True))
+            if self.record is not None:
+                self.record(scope, status, time.perf_counter() - started)

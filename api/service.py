@@ -79,6 +79,7 @@ class PortfolioService:
         # guard in the write statement still serialises against other processes.
         self._write_lock = asyncio.Lock()
         self._fingerprint = policy_fingerprint(policy)
+        self.conflicts = 0  # changes retried after another writer moved the version
         self._history: HistoryService | None = None
 
     @property
@@ -295,6 +296,7 @@ class PortfolioService:
                 outcome = await attempt()
                 if outcome is not None:
                     return outcome
+                self.conflicts += 1
                 await _backoff()
         raise ServiceError(ErrorCode.CONFLICT,
                            f"the portfolio kept changing; try {what} again")

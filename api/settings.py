@@ -39,12 +39,29 @@ class Settings(BaseSettings):
     graphiql: bool = True
     introspection: bool = True
     max_depth: int = 12
-    max_aliases: int = 30
-    max_tokens: int = 2000
+    # Aliases and tokens bound only the size of a document (cost bounds the work): 100
+    # aliased traces must parse.
+    max_aliases: int = Field(default=200, ge=1)
+    max_tokens: int = Field(default=20_000, ge=1)
+    # Values an operation may resolve: estimated before it runs (refused above max_cost),
+    # counted while it runs (stopped above max_resolved); see api/cost.py.
+    max_cost: int = Field(default=200_000, ge=1)
+    max_resolved: int = Field(default=300_000, ge=1)
     max_body_bytes: int = 1_000_000
     # A portfolio document can be large: importPortfolio gets its own body cap.
     max_import_bytes: int = 64_000_000
     request_timeout: float = 30.0
+    # Slow clients (api/limits.py): request headers must be complete within header_timeout
+    # seconds; a body may pause at most body_timeout seconds and must be complete within
+    # body_deadline (408 otherwise).
+    header_timeout: float = Field(default=10.0, gt=0)
+    body_timeout: float = Field(default=10.0, gt=0)
+    body_deadline: float = Field(default=120.0, gt=0)
+    # uvicorn: open connections or running requests before it answers 503, seconds an idle
+    # keep-alive connection stays open, bytes of request line and headers (400 beyond).
+    max_connections: int = Field(default=200, ge=1)
+    keep_alive_timeout: int = Field(default=5, ge=1)
+    max_header_bytes: int = Field(default=16_384, ge=1024)
     query_timeout: float = 30.0
     log_level: str = "INFO"
     # Subscriptions: how often the watcher reads the store's version (seconds), how many
@@ -52,6 +69,9 @@ class Settings(BaseSettings):
     subscription_poll_interval: float = Field(default=0.2, gt=0, le=60)
     max_subscribers: int = Field(default=1000, ge=1)
     subscriber_queue: int = Field(default=256, ge=1)
+    # GET /metrics (Prometheus); with auth on it needs this token or an admin JWT.
+    metrics: bool = False
+    metrics_token: SecretStr | None = None
 
     neo4j_uri: str | None = Field(default=None, validation_alias="NEO4J_URI")
     neo4j_user: str | None = Field(default=None, validation_alias="NEO4J_USER")

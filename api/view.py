@@ -31,7 +31,7 @@ from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -294,11 +294,15 @@ class GraphQLView(GraphQL[Context, None]):
         if request.method == "GET" and etag_matches(request.headers.get("if-none-match"),
                                                     key.etag):
             caching.not_modified = True
+            _record_cached(request, request_data)
             return True
         if "no-cache" in request.headers.get("cache-control", "").lower():
             return False
         caching.body = self.responses.get(key)
-        return caching.body is not None
+        if caching.body is None:
+            return False
+        _record_cached(request, request_data)
+        return True
 
     def encode_json(self, data: object) -> bytes:
         try:
@@ -367,3 +371,17 @@ def _http_error(request: Request, exc: HTTPException) -> Response:
         headers = {"Allow": "POST" if request.method == "GET" else "GET, POST"}
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
     return error_response(exc.status_code, exc.reason, code, headers)
+
+
+def _record_cached(request: Request, request_data: GraphQLRequestData) -> None:
+    """What RecordOperation leaves for the log and metrics, for an answer from the cache
+    (only answers without errors are cached)."""
+    name = request_data.operation_name
+    if name is None and request_data.query is not None:
+        try:
+            operation = get_operation_ast(parse(request_data.query))
+        except GraphQLError:
+            operation = None
+        name = operation.name.value if operation is not None and operation.name else None
+    request.scope.setdefault("state", {})["graphql"] = {
+        "operation": name, "operation_type": "query", "error_codes": [], "cached": True}

@@ -32,17 +32,17 @@ from strawberry.extensions import (
     SchemaExtension,
     ValidationCache,
 )
-from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
+from api.cost import EstimateCache, QueryBudget, Refusal
 from api.errors import ErrorCodes, MaskUnexpected, is_expected
 from api.schema import organisation, strategy, work
 from api.schema.mutation import Mutation
 from api.schema.query import Query
 from api.schema.subscription import Subscription
 from api.settings import Settings
+from api.shape import alias_rule, depth_rule
 from graph.engines.base import EngineUnavailable
 from graph.model import UNSTORABLE_TEXT
 
@@ -98,7 +98,9 @@ class ParseCache(SchemaExtension):
 
 
 def build_schema(settings: Settings | None = None,
-                 extra_extensions: Sequence[Callable[[], SchemaExtension]] = ()
+                 extra_extensions: Sequence[Callable[[], SchemaExtension]] = (),
+                 on_refusal: Refusal | None = None,
+                 late_extensions: Sequence[Callable[[], SchemaExtension]] = ()
                  ) -> PortfolioSchema:
     """The schema; without settings, with no protection extensions (for printing the SDL)."""
     # Factories, not instances: strawberry builds fresh extensions for every request.
@@ -107,18 +109,24 @@ def build_schema(settings: Settings | None = None,
         # The rule classes are built once (the limiter extensions would build new ones
         # per request), so a query text seen before skips parsing and validation:
         # that was ~3 ms of every small request (bench/README.md, hotspot C).
-        rules = [depth_rule(settings.max_depth, None, None), alias_rule(settings.max_aliases),
+        rules = [depth_rule(settings.max_depth), alias_rule(settings.max_aliases),
                  NoNulInStrings]
         extensions += [
             partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
             ParseCache,
             partial(AddValidationRules, rules),
             partial(ValidationCache, maxsize=256),
+            # Cost before execution, values and deadline during it (api/cost.py).
+            partial(QueryBudget, max_cost=settings.max_cost, max_resolved=settings.max_resolved,
+                    timeout=settings.request_timeout, cache=EstimateCache(),
+                    on_refusal=on_refusal),
         ]
         if not settings.introspection:
             extensions.append(DisableIntrospection)
         # Order matters: extensions exit in reverse, so codes are set before masking.
         extensions += [MaskUnexpected, ErrorCodes]
+    # Listed last, they exit first: they see errors before codes and masking (metrics).
+    extensions += late_extensions
     return PortfolioSchema(query=Query, mutation=Mutation, subscription=Subscription,
                            types=NODE_TYPES,
-                             extensions=extensions)
+                           extensions=extensions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.scalars import JSON
 
 from api.errors import bad_input
 from api.schema.enums import Severity
+from api.schema.paging import shown
 from api.schema.work import WorkItem, Wsjf
 from graph import store
 from rules import policy
@@ -52,21 +54,29 @@ class Guardrail:
 
 
 _AUDIT_CURSOR = "AuditEntry:"
+# A sequence number as this API writes it: ASCII digits, no sign, no leading zero, and
+# small enough for a 64-bit engine integer (a larger one made the engine fail).
+_SEQ = re.compile(r"(0|[1-9][0-9]{0,17})")
 
 
 def audit_cursor(seq: int) -> str:
     return base64.b64encode(f"{_AUDIT_CURSOR}{seq}".encode()).decode()
 
 
-def audit_seq(cursor: str) -> int:
+def audit_seq(cursor: str, argument: str = "before") -> int:
     """The sequence number an audit cursor stands for; BAD_USER_INPUT when it is not one."""
     try:
         text = base64.b64decode(cursor.encode(), validate=True).decode()
-        if text.startswith(_AUDIT_CURSOR):
-            return int(text.removeprefix(_AUDIT_CURSOR))
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise bad_input(f"invalid audit log cursor {cursor!r}: pass an AuditEntry's `cursor`")
+        text = ""
+    digits = text.removeprefix(_AUDIT_CURSOR)
+    if text.startswith(_AUDIT_CURSOR) and _SEQ.fullmatch(digits):
+        seq = int(digits)
+        if audit_cursor(seq) == cursor:
+            return seq
+    raise bad_input(f"invalid audit log cursor {shown(cursor)} in `{argument}`: pass an "
+                    "AuditEntry's `cursor`", argument=argument)
+
 
 
 @strawberry.type

@@ -28,9 +28,14 @@ def decode_cursor(cursor: str | None) -> str | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         item_id = ""
     if not ID_RE.fullmatch(item_id) or encode_cursor(item_id) != cursor:
-        raise bad_input(f"invalid cursor {cursor!r}: pass a cursor this API returned",
-                        argument="after")
+        raise bad_input(f"invalid cursor {shown(cursor)} in `after`: pass a cursor this API "
+                        "returned", argument="after")
     return item_id
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A client's value quoted in a message, cut short: an error never echoes 100 KB back."""
+    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 def page_size(first: int | None, default: int = 50) -> int:

@@ -3,13 +3,14 @@ api/schema/__init__.py for which read goes where)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import strawberry
 
 from api.context import Info
-from api.errors import bad_input
+from api.errors import ErrorCode, bad_input
+from api.history import utc_text
 from api.schema.enums import RankLevel, Severity
 from api.schema.fields import field
 from api.schema.governance import AuditEntry, Guardrail, RankedItem, Violation, audit_seq
@@ -47,12 +48,6 @@ def _edges(view: PortfolioView, kind: Kind, page: Page) -> tuple[list[tuple[str,
     info = PageInfo(has_next_page=page.has_next,
                     end_cursor=encode_cursor(page.ids[-1]) if page.ids else None)
     return edges, info
-
-
-def _utc_text(moment: datetime) -> str:
-    """How the audit log stores time: UTC ISO 8601 with milliseconds (orders as text)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 MAX_TRACES = 500
@@ -204,7 +199,7 @@ class Query(HistoryQuery):
                             argument="limit")
         entries = await info.context.on_server_loop(info.context.service.audit_log(
             item_id=None if item_id is None else str(item_id), actor=actor,
-            since=None if since is None else _utc_text(since),
+            since=None if since is None else utc_text(since, "since", ErrorCode.BAD_USER_INPUT),
             before_seq=None if before is None else audit_seq(before), limit=size,
         ))
         return [AuditEntry.of(e) for e in entries]

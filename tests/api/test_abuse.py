@@ -92,13 +92,13 @@ async def graph_rows(engine: Engine) -> Counter[str]:
 # --- aliases, batches, depth, duplicates ----------------------------------------
 
 
-async def test_101_aliases_are_refused(example: Api, falkordb: Engine) -> None:
+async def test_201_aliases_are_refused(example: Api, falkordb: Engine) -> None:
     async with nothing_written(example, falkordb):
-        query = "{ " + " ".join(f"a{i}: themes {{ id }}" for i in range(101)) + " }"
-        refused(await gql(example, query), "GRAPHQL_VALIDATION_FAILED", "101 aliases")
-        deletes = " ".join(f'a{i}: deleteItem(id: "F-INTENTS") {{ applied }}' for i in range(101))
+        query = "{ " + " ".join(f"a{i}: themes {{ id }}" for i in range(201)) + " }"
+        refused(await gql(example, query), "GRAPHQL_VALIDATION_FAILED", "201 aliases")
+        deletes = " ".join(f'a{i}: deleteItem(id: "F-INTENTS") {{ applied }}' for i in range(201))
         refused(await gql(example, f"mutation {{ {deletes} }}"),
-                "GRAPHQL_VALIDATION_FAILED", "101 aliases")
+                "GRAPHQL_VALIDATION_FAILED", "201 aliases")
 
 
 async def test_10_batched_operations_are_refused(example: Api, falkordb: Engine) -> None:
@@ -160,10 +160,10 @@ async def test_500_duplicated_fields(example: Api, falkordb: Engine) -> None:
         # Duplicates merge into one field (GraphQL field merging): answered once, cheaply.
         body = await gql(example, "{ themes { " + "id " * 500 + "} }")
         assert body == {"data": {"themes": [{"id": "TH-DIGITAL"}, {"id": "TH-RESILIENCE"}]}}
-        # 500 root mutations are 4500 tokens: refused before anything runs.
-        deletes = 'deleteItem(id: "F-TRACING") { applied } ' * 500
+        # 2,500 root mutations are 22,500 tokens: refused before anything runs.
+        deletes = 'deleteItem(id: "F-TRACING") { applied } ' * 2500
         refused(await gql(example, f"mutation {{ {deletes} }}"),
-                "GRAPHQL_PARSE_FAILED", "more than 2000 tokens")
+                "GRAPHQL_PARSE_FAILED", "more than 20000 tokens")
     # A mutation whose selection repeats a field 500 times still runs once.
     before = await audit_log(example)
     body = await gql(example, 'mutation { addDependency(from: "F-SESSION-REPL", '
@@ -537,3 +537,156 @@ async def test_undecodable_json_is_a_bad_request(raw_http: httpx.AsyncClient, fa
     assert response.status_code == 400, (response.status_code, response.text[:300])
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert await content_hash(falkordb) == digest
+
+
+# --- work, not syntax: the issue's attack query (issue 10, item 1) --------------------
+
+ATTACK = "{ pis { features { pi { features { pi { features { pi { features { id } } } } } } } } }"
+
+
+@pytest.fixture
+async def demo(api: Api) -> Api:
+    """Open-mode Api with the demo portfolio (150 features) imported through the API."""
+    from graph.samples.demo import demo_document
+
+    body = await gql(api, "mutation($d: JSON!) { importPortfolio(document: $d) { applied } }",
+                     {"d": demo_document()})
+    assert body == {"data": {"importPortfolio": {"applied": True}}}, body
+    return api
+
+
+async def test_the_attack_query_is_refused_before_it_runs(demo: Api, falkordb: Engine) -> None:
+    """It ran 82 s and grew the process to 1.6 GB; now refused on its estimate, data unread."""
+    async with nothing_written(demo, falkordb):
+        counting = falkordb.read
+        reads = 0
+
+        async def read(*args: Any, **kwargs: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            return await counting(*args, **kwargs)
+
+        falkordb.read = read  # type: ignore[method-assign]  # counts the reads of this request
+        try:
+            attack, health = await asyncio.gather(gql(demo, ATTACK),
+                                                  demo.http.get("/healthz"))
+        finally:
+            falkordb.read = counting  # type: ignore[method-assign]
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    refused(attack, "QUERY_TOO_COMPLEX", "budget of 200000")
+    extensions = attack["errors"][0]["extensions"]
+    assert extensions["budget"] == 200_000 and extensions["cost"] > 1_000_000, extensions
+    assert f"about {extensions['cost']} values" in attack["errors"][0]["message"]
+    assert reads <= 1  # the version check of the snapshot: no feature was loaded
+
+
+async def test_the_value_cap_stops_the_attack_while_it_runs(make_api: ApiFactory,
+                                                            demo: Api) -> None:
+    """With the estimate out of the way, the cap on values resolved stops it mid-way."""
+    async with make_api(make_settings(max_cost=10**12, max_resolved=5000)) as api:
+        body = await gql(api, ATTACK)
+        health = await api.http.get("/healthz")
+    assert health.status_code == 200
+    refused(body, "QUERY_TOO_COMPLEX", "resolved more than 5000 values")
+    extensions = body["errors"][0]["extensions"]
+    assert extensions["budget"] == 5000 and 5000 < extensions["cost"] < 5000 + 200, extensions
+
+
+async def test_the_cost_limit_is_configurable(make_api: ApiFactory, demo: Api) -> None:
+    from graph.samples.demo import demo_document
+
+    document = demo_document()
+    planned = sum(1 for f in document["features"] if f.get("pi"))
+    cost = len(document["pis"]) + 2 * planned  # the PIs, their features and their ids
+    query = "{ pis { features { id } } }"
+    async with make_api(make_settings(max_cost=cost - 1)) as api:
+        body = await gql(api, query)
+        refused(body, "QUERY_TOO_COMPLEX", f"budget of {cost - 1}")
+        assert body["errors"][0]["extensions"] == {
+            "code": "QUERY_TOO_COMPLEX", "cost": cost, "budget": cost - 1}
+    async with make_api(make_settings(max_cost=cost)) as api:
+        data = (await gql(api, query))["data"]
+        assert sum(len(p["features"]) for p in data["pis"]) == planned
+
+
+def doubling_fragments(levels: int) -> str:
+    """F0 spreads F1 twice, F1 spreads F2 twice, ...: 2^levels fields, each a value and an
+    alias; strawberry's depth and alias limiters walked every spread (18 levels: ~10 s)."""
+    chain = " ".join(f"fragment F{i} on Feature {{ a{i}: id ...F{i + 1} ...F{i + 1} }}"
+                     for i in range(levels))
+    return (f'{{ feature(id: "F-INTENTS") {{ ...F0 }} }} {chain} '
+            f"fragment F{levels} on Feature {{ dependsOn {{ id }} }}")
+
+
+async def test_fragments_spread_exponentially_are_refused_quickly(example: Api) -> None:
+    body = await gql(example, doubling_fragments(40))
+    refused(body, "GRAPHQL_VALIDATION_FAILED", "aliases found. Allowed: 200")
+    assert str(2**40 - 1) in body["errors"][0]["message"]  # every spread counted
+    chain = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} }}" for i in range(1000))
+    body = await gql(example, f"{{ ...F0 }} {chain} fragment F1000 on Query {{ pis {{ id }} }}")
+    assert body["data"] is None and codes(body) == {"GRAPHQL_VALIDATION_FAILED"}, body
+    assert "nests fragment spreads more than 50 deep" in body["errors"][0]["message"], body
+
+
+async def test_100_aliased_traces_parse_and_run(example: Api) -> None:
+    """Aliases and tokens bound the document, not the work: 100 traces are ~6,500 tokens."""
+    fields = ("aligned item { ... on Feature { id name } } epic { id name } "
+              "keyResults { id title } objectives { id title } themes { id name } "
+              "team { id name } art { id name } valueStream { id name }")
+    query = "{ " + " ".join(f't{n}: trace(id: "F-INTENTS") {{ {fields} }}'
+                            for n in range(100)) + " }"
+    body = await gql(example, query)
+    assert "errors" not in body, body["errors"]
+    assert len(body["data"]) == 100 and body["data"]["t99"]["item"]["id"] == "F-INTENTS"
+
+
+# --- plain input, internal errors (issue 10, item 3) ------------------------------------
+
+
+def audit_cursor_of(text: str) -> str:
+    import base64
+
+    return base64.b64encode(f"AuditEntry:{text}".encode()).decode()
+
+
+@pytest.mark.parametrize("since", [
+    "0001-01-01T00:00:00+01:00",  # the issue's: valid, but year 0 in UTC
+    "9999-12-31T23:59:59-01:00",  # year 10000 in UTC
+])
+async def test_an_instant_outside_utc_years_is_bad_input(example: Api, since: str) -> None:
+    literal = await gql(example, f'{{ auditLog(since: "{since}") {{ id }} }}')
+    variable = await gql(example, "query($s: DateTime) { auditLog(since: $s) { id } }",
+                         {"s": since})
+    for body in (literal, variable):
+        refused(body, "BAD_USER_INPUT", "`since` must be an instant between")
+        assert body["errors"][0]["extensions"]["argument"] == "since"
+    # The same instants inside the range still work.
+    assert (await gql(example, '{ auditLog(since: "0001-01-01T00:00:00") { id } }'))["data"]
+
+
+@pytest.mark.parametrize("seq", [
+    "9" * 19, "9" * 30, "9" * 5000,  # past a 64-bit integer: the engine failed on it
+    "-1", "+1", "1_0", " 3", "\u0663", "007", "1e3", "",
+])
+async def test_an_audit_cursor_that_is_not_ours_is_bad_input(example: Api, seq: str) -> None:
+    body = await gql(example, "query($b: String) { auditLog(before: $b) { id } }",
+                     {"b": audit_cursor_of(seq)})
+    refused(body, "BAD_USER_INPUT", "invalid audit log cursor")
+    error = body["errors"][0]
+    assert error["extensions"]["argument"] == "before" and "`before`" in error["message"]
+    assert len(error["message"]) < 200  # the cursor is quoted cut short
+
+
+async def test_a_real_audit_cursor_still_pages(example: Api) -> None:
+    [entry] = (await example.data("{ auditLog(limit: 1) { cursor } }"))["auditLog"]
+    older = await gql(example, "query($b: String) { auditLog(before: $b) { id } }",
+                      {"b": entry["cursor"]})
+    assert older == {"data": {"auditLog": []}}
+
+
+async def test_a_huge_cursor_is_not_echoed(example: Api) -> None:
+    for query in ("query($c: String) { features(after: $c) { totalCount } }",
+                  "query($c: String) { auditLog(before: $c) { id } }"):
+        body = await gql(example, query, {"c": "x" * 100_000})
+        assert codes(body) == {"BAD_USER_INPUT"}, str(body)[:300]
+        assert len(body["errors"][0]["message"]) < 200

@@ -16,6 +16,7 @@ Runs are reproducible: derandomized, no example database.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 from collections.abc import AsyncIterator
@@ -93,7 +94,26 @@ datetime_text = st.one_of(
     st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()),
     text(max_size=30),
     st.sampled_from(["2026-03-10T10:00:00+25:00", "0001-01-01T00:00:00-23:59",
-                     "9999-12-31T23:59:59.999999+00:00"]),
+                     "9999-12-31T23:59:59.999999+00:00",
+                     # valid instants whose UTC time is before year 1 or after 9999
+                     "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"]),
+)
+
+
+def _b64(text: str, urlsafe: bool = False) -> str:
+    encode = base64.urlsafe_b64encode if urlsafe else base64.b64encode
+    return encode(text.encode()).decode()
+
+
+# Cursors: ours (an audit entry's sequence, an item id), near misses (signs, underscores,
+# other digits, no padding) and sequence numbers past a 64-bit engine integer.
+cursors = st.one_of(
+    st.integers(0, 10**40).map(lambda n: _b64(f"AuditEntry:{n}")),
+    st.sampled_from(["-1", "+1", "1_0", " 3", "\u0663", "0" * 30, "9" * 5000, "1e3"]).map(
+        lambda n: _b64(f"AuditEntry:{n}")),
+    st.sampled_from([*REAL_IDS, "x" * 70, "F-INTENTS\n"]).map(lambda i: _b64(i, urlsafe=True)),
+    st.sampled_from(REAL_IDS).map(lambda i: _b64(i, urlsafe=True).rstrip("=")),
+    text(max_size=20),
 )
 
 # JSON literals: object keys are GraphQL names, so draw them from the document's
@@ -160,7 +180,8 @@ def json_node(value: Any) -> graphql.ValueNode:
 SCALARS: dict[str, st.SearchStrategy[graphql.ValueNode]] = {
     "ID": id_nodes,
     # Mostly non-empty: an empty override justification fails the whole mutation early.
-    "String": st.one_of(text(min_size=1, max_size=40), st.sampled_from(NASTY)).map(nodes.String),
+    "String": st.one_of(text(min_size=1, max_size=40), st.sampled_from(NASTY),
+                        cursors).map(nodes.String),
     # Often on the WSJF scale or at the edges of the bounded arguments, else any 32-bit Int.
     "Int": st.one_of(st.sampled_from([1, 2, 3, 5, 8, 13, 20, 0, -1, 50, 51, 500, 501, 1000, 1001]),
                      st.integers(-(2**31), 2**31 - 1)).map(nodes.Int),
@@ -211,7 +232,7 @@ NEGATIVE = st.one_of(queries(SDL, custom_scalars=SCALARS, mode=Mode.NEGATIVE),
 
 # The only validation errors a schema-valid document may get: the protection limits, and
 # the literals of the custom scalars (deliberately drawn from bad ones too).
-LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases", "tokens",
+LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases", "tokens", "nests fragment",
                   "cannot represent a Date", "cannot represent a DateTime", "U+0000")
 
 # --- the properties -----------------------------------------------------------
@@ -339,3 +360,35 @@ async def test_invalid_operations_are_request_errors(example: Api, operation: st
     assert body.get("data") is None and body.get("errors"), (operation, body)
     assert {e["extensions"]["code"] for e in body["errors"]} <= {
         "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_USER_INPUT"}, body
+
+
+PAGING = """
+query($limit: Int, $before: String, $since: DateTime, $first: Int, $after: String,
+      $depth: Int, $rank: Int) {
+  auditLog(limit: $limit, before: $before, since: $since) { id cursor }
+  features(first: $first, after: $after) { totalCount pageInfo { endCursor } }
+  impact(id: "F-INTENTS", maxDepth: $depth) { items { depth } }
+  ranking(level: FEATURE, limit: $rank) { rank }
+}
+"""
+ints = st.one_of(st.integers(), st.sampled_from([0, 1, 500, 501, 1000, 1001, 2**31, 2**63]))
+
+
+@settings(FUZZ, max_examples=80)
+@given(variables=st.fixed_dictionaries({}, optional={
+    "limit": st.one_of(ints, any_json), "before": st.one_of(cursors, any_json),
+    "since": st.one_of(datetime_text, any_json), "first": st.one_of(ints, any_json),
+    "after": st.one_of(cursors, any_json), "depth": ints, "rank": ints}))
+async def test_paging_arguments_of_any_shape(example: Api, variables: dict[str, Any]) -> None:
+    """Huge numbers, odd instants, cursors that do not decode: a clear error, never a bug."""
+    body = await send(example, PAGING, variables=variables)
+    allowed = {"BAD_USER_INPUT", "BAD_REQUEST", "INVALID_ARGUMENT"}
+    assert {e["extensions"]["code"] for e in body.get("errors") or []} <= allowed, body
+    for error in body.get("errors") or []:
+        if error.get("path"):  # a resolver refused an argument: the message names it
+            name = error["path"][0]
+            assert any(a in error["message"] for a in ARGUMENT_NAMES[name]), error
+
+
+ARGUMENT_NAMES = {"auditLog": ("limit", "before", "since"), "features": ("first", "after"),
+                  "impact": ("maxDepth",), "ranking": ("limit",)}

@@ -1,0 +1,502 @@
+"""Query cost: refuse before execution what would resolve too much; stop it during.
+
+The unit is a value resolved: every field counts once for each object it is
+resolved on, and a list counts its items too. Before execution, `QueryBudget`
+estimates that number for the operation from the current snapshot's real
+sizes (how many PIs there are, how many features a PI holds on average and at
+most, how many a dependency list fans out to, ...) and from the `first`,
+`limit` and `ids` arguments, and refuses an operation above
+`Settings.max_cost`. While executing it counts the values actually resolved
+and stops the operation past `Settings.max_resolved`, or past the request
+timeout: the check runs inside field resolution, so it stops work that never
+yields to the event loop (where `asyncio.timeout` cannot). Either refusal is a
+GraphQL error with code QUERY_TOO_COMPLEX (TIMEOUT for the deadline) and no
+data: nothing runs past it.
+
+A list of n children under p parents is estimated at max(p * average, most):
+the exact total when the parents are all items of a kind, and the largest
+list when there is one parent. Estimates are built once per snapshot version.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    ExecutionResult,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    NullValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValueNode,
+    VariableNode,
+    get_named_type,
+    get_nullable_type,
+    get_operation_ast,
+    is_list_type,
+    is_non_null_type,
+)
+from graphql.pyutils import is_awaitable
+from strawberry.extensions import SchemaExtension
+
+from api.errors import ApiError, ErrorCode
+from api.schema.paging import MAX_FIRST
+from graph.model import Kind, Portfolio
+from rules.trace import Tracer
+
+logger = logging.getLogger("api.cost")
+
+QUERY_TOO_COMPLEX = ErrorCode.QUERY_TOO_COMPLEX
+ITEM_FIELDS = 16  # document fields of the widest kind (an epic): ItemChange.fields
+MAX_AUDIT = 1000
+MAX_TRACES = 500
+DEFAULT_LIST = 20  # a list the estimates know nothing about (error lists, guardrails)
+CLOCK_EVERY = 512  # resolved values between two looks at the clock
+
+Refusal = Callable[[str, int, int], None]  # (limit, cost, budget): a metrics hook
+
+
+@dataclass(frozen=True, slots=True)
+class Fanout:
+    """How many children a parent has through one link: on average, and at most."""
+
+    avg: float
+    most: int
+
+    def children(self, parents: float) -> float:
+        return 0.0 if parents <= 0 else max(parents * self.avg, float(self.most))
+
+    @classmethod
+    def of(cls, sizes: Iterable[int], parents: int) -> Fanout:
+        listed = list(sizes)
+        return cls(sum(listed) / parents if parents else 0.0, max(listed, default=0))
+
+    @classmethod
+    def fixed(cls, size: int) -> Fanout:
+        return cls(float(size), size)
+
+
+def _grouped(keys: Iterable[str | None]) -> Counter[str]:
+    return Counter(k for k in keys if k is not None)
+
+
+ROOT_KINDS = {"themes": Kind.THEME, "valueStreams": Kind.VALUE_STREAM, "arts": Kind.ART,
+              "teams": Kind.TEAM, "pis": Kind.PI}
+IMPACT_KINDS = {"items": Kind.FEATURE, "slips": Kind.FEATURE, "teams": Kind.TEAM,
+                "arts": Kind.ART, "epics": Kind.EPIC, "keyResults": Kind.KEY_RESULT,
+                "objectives": Kind.OBJECTIVE, "themes": Kind.THEME}
+
+
+@dataclass(frozen=True, slots=True)
+class Estimates:
+    """List sizes of one snapshot, by (GraphQL type, field)."""
+
+    counts: Mapping[Kind, int]
+    fanouts: Mapping[tuple[str, str], Fanout]
+    violations: Fanout | None = None  # Violation.relatedIds, when violations were counted
+    violation_count: int | None = None
+
+    @classmethod
+    def of(cls, portfolio: Portfolio) -> Estimates:
+        p = portfolio
+        counts = {kind: len(p.collection(kind)) for kind in Kind}
+        n = counts.__getitem__
+
+        def link(parents: Kind, keys: Iterable[str | None]) -> Fanout:
+            return Fanout.of(_grouped(keys).values(), n(parents))
+
+        tracer = Tracer(p)
+        reach = {e: tracer.epic_reach(e) for e in p.epics}
+        theme_epics = _grouped(t for r in reach.values() for t in r.theme_ids)
+        features_per_epic = _grouped(f.epic for f in p.features.values())
+        theme_features: Counter[str] = Counter()
+        for epic_id, r in reach.items():
+            for theme in r.theme_ids:
+                theme_features[theme] += features_per_epic.get(epic_id, 0)
+        epics = p.epics.values()
+        fanouts: dict[tuple[str, str], Fanout] = {
+            ("ProgramIncrement", "features"): link(Kind.PI, (f.pi for f in p.features.values())),
+            ("Team", "features"): link(Kind.TEAM, (f.team for f in p.features.values())),
+            ("Epic", "features"): Fanout.of(features_per_epic.values(), n(Kind.EPIC)),
+            ("Feature", "dependsOn"): link(Kind.FEATURE, (a for a, _ in p.dependencies)),
+            ("Feature", "dependents"): link(Kind.FEATURE, (b for _, b in p.dependencies)),
+            ("ValueStream", "arts"): link(Kind.VALUE_STREAM,
+                                          (a.value_stream for a in p.arts.values())),
+            ("ValueStream", "epics"): link(Kind.VALUE_STREAM, (e.value_stream for e in epics)),
+            ("ReleaseTrain", "teams"): link(Kind.ART, (t.art for t in p.teams.values())),
+            ("Objective", "keyResults"): link(Kind.OBJECTIVE,
+                                              (k.objective for k in p.key_results.values())),
+            ("KeyResult", "epics"): link(Kind.KEY_RESULT,
+                                         (k for e in epics for k in e.key_results)),
+            ("StrategicTheme", "objectives"): link(
+                Kind.THEME, (t for o in p.objectives.values() for t in o.themes)),
+            ("StrategicTheme", "epics"): Fanout.of(theme_epics.values(), n(Kind.THEME)),
+            ("StrategicTheme", "features"): Fanout.of(theme_features.values(), n(Kind.THEME)),
+            ("Epic", "themes"): Fanout.of((len(e.themes) for e in epics), n(Kind.EPIC)),
+            ("Epic", "keyResults"): Fanout.of((len(e.key_results) for e in epics), n(Kind.EPIC)),
+            ("Objective", "themes"): Fanout.of((len(o.themes) for o in p.objectives.values()),
+                                               n(Kind.OBJECTIVE)),
+            ("Team", "capacities"): Fanout.of((len(t.capacity) for t in p.teams.values()),
+                                              n(Kind.TEAM)),
+            ("Trace", "keyResults"): Fanout.of((len(r.key_result_ids) for r in reach.values()),
+                                               n(Kind.EPIC)),
+            ("Trace", "objectives"): Fanout.of((len(r.objective_ids) for r in reach.values()),
+                                               n(Kind.EPIC)),
+            ("Trace", "themes"): Fanout.of((len(r.theme_ids) for r in reach.values()),
+                                           n(Kind.EPIC)),
+        }
+        # A diff of two versions lists at most every item once among added, removed and
+        # changed: each list is charged a third of the items (the value cap bounds the
+        # rest), its dependency lists the dependencies, an item change its fields.
+        items = sum(counts.values())
+        for name in ("added", "removed", "changed", "violationsOpened", "violationsClosed"):
+            fanouts["PortfolioDiff", name] = Fanout.fixed(items // 3 + 1)
+        for name in ("dependenciesAdded", "dependenciesRemoved"):
+            fanouts["PortfolioDiff", name] = Fanout.fixed(len(p.dependencies))
+        fanouts["ItemChange", "fields"] = Fanout.fixed(ITEM_FIELDS)
+        for name, kind in ROOT_KINDS.items():
+            fanouts["Query", name] = Fanout.fixed(n(kind))
+        for name, kind in IMPACT_KINDS.items():
+            fanouts["Impact", name] = Fanout.fixed(n(kind))
+        return cls(counts=counts, fanouts=fanouts)
+
+    @property
+    def ahead(self) -> dict[tuple[str, str], int]:
+        """The average size of each list, rounded down (a list charged before it returns)."""
+        return {key: int(f.avg) for key, f in self.fanouts.items() if f.avg >= 1}
+
+    def with_violations(self, related: list[int]) -> Estimates:
+        return Estimates(self.counts, self.fanouts, Fanout.of(related, len(related)),
+                         len(related))
+
+
+# --- the cost of an operation -------------------------------------------------------
+
+
+def _introspection_fanout(schema: GraphQLSchema) -> Fanout:
+    """Members of an introspection list (fields, args, enum values): from the schema."""
+    sizes = [len(getattr(t, "fields", None) or getattr(t, "values", None) or ())
+             for t in schema.type_map.values()]
+    return Fanout.of(sizes, len(sizes))
+
+
+@dataclass(slots=True)
+class CostWalker:
+    """Estimates the values one operation resolves (fragments costed once per use)."""
+
+    schema: GraphQLSchema
+    estimates: Estimates
+    variables: Mapping[str, Any]
+    fragments: Mapping[str, FragmentDefinitionNode]
+    introspection: Fanout
+    _memo: dict[tuple[str, float, float | None], float] = field(default_factory=dict)
+
+    def operation(self, operation: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(operation.operation)
+        if root is None:
+            return 0
+        return math.ceil(self.selections(operation.selection_set, root, 1.0, None))
+
+    def selections(self, node: SelectionSetNode, parent: GraphQLNamedType, parents: float,
+                   page: float | None) -> float:
+        total = 0.0
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                total += self.field(selection, parent, parents, page)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                typed = (parent if condition is None
+                         else self.schema.get_type(condition.name.value) or parent)
+                total += self.selections(selection.selection_set, typed, parents, page)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.spread(selection.name.value, parents, page)
+        return total
+
+    def spread(self, name: str, parents: float, page: float | None) -> float:
+        key = (name, parents, page)
+        if key not in self._memo:  # a fragment spread twice per level costs one walk
+            fragment = self.fragments.get(name)
+            typed = None if fragment is None else self.schema.get_type(
+                fragment.type_condition.name.value)
+            self._memo[key] = 0.0 if fragment is None or typed is None else self.selections(
+                fragment.selection_set, typed, parents, page)
+        return self._memo[key]
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType, parents: float,
+              page: float | None) -> float:
+        name = node.name.value
+        fields = getattr(parent, "fields", None) or {}
+        definition = fields.get(name)
+        if definition is None:  # __typename, or a field of a union member's fragment
+            return parents
+        nullable = get_nullable_type(definition.type)
+        count = parents
+        child_page = page
+        if is_list_type(nullable):
+            count = self.list_size(parent.name, name, node, parents, page)
+        elif parent.name in ("Query", "Mutation") and name in ("features", "epics"):
+            kind = Kind.FEATURE if name == "features" else Kind.EPIC
+            first = self.int_argument(node, "first", 50)
+            child_page = float(max(0, min(first, MAX_FIRST, self.estimates.counts[kind])))
+        total = count
+        if node.selection_set is not None:
+            total += self.selections(node.selection_set, get_named_type(definition.type), count,
+                                     child_page)
+        return total
+
+    def list_size(self, type_name: str, name: str, node: FieldNode, parents: float,
+                  page: float | None) -> float:
+        est = self.estimates
+        if name == "edges" and type_name.endswith("Connection"):
+            return parents * (page if page is not None else MAX_FIRST)
+        if type_name == "Query" and name == "traces":
+            return parents * min(self.list_argument(node, "ids"), MAX_TRACES)
+        if type_name == "Query" and name == "ranking":
+            level = self.argument(node, "level")
+            kind = Kind.EPIC if level == "EPIC" else Kind.FEATURE
+            limit = self.int_argument(node, "limit", 100)
+            return parents * max(0, min(limit, est.counts[kind]))
+        if type_name == "Query" and name in ("auditLog", "violationHistory"):
+            return parents * max(0, min(self.int_argument(node, "limit", 100), MAX_AUDIT))
+        if name == "violations" and est.violation_count is not None:
+            return parents * est.violation_count
+        if type_name == "Violation" and name == "relatedIds" and est.violations is not None:
+            return est.violations.children(parents)
+        if type_name.startswith("__"):
+            if type_name == "__Schema" and name == "types":
+                return parents * len(self.schema.type_map)
+            return self.introspection.children(parents)
+        fanout = est.fanouts.get((type_name, name))
+        if fanout is None:
+            return parents * DEFAULT_LIST
+        return fanout.children(parents)
+
+    # --- arguments (literal or variable; anything odd falls back to the default) ---
+
+    def argument(self, node: FieldNode, name: str) -> Any:
+        for argument in node.arguments or ():
+            if argument.name.value == name:
+                return self.value(argument.value)
+        return None
+
+    def value(self, node: ValueNode) -> Any:
+        if isinstance(node, VariableNode):
+            return self.variables.get(node.name.value)
+        if isinstance(node, IntValueNode):
+            return int(node.value)
+        if isinstance(node, ListValueNode):
+            return list(node.values)
+        if isinstance(node, NullValueNode):
+            return None
+        return getattr(node, "value", None)
+
+    def int_argument(self, node: FieldNode, name: str, default: int) -> int:
+        value = self.argument(node, name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+    def list_argument(self, node: FieldNode, name: str) -> int:
+        value = self.argument(node, name)
+        return len(value) if isinstance(value, list) else 1
+
+
+def operation_cost(schema: GraphQLSchema, estimates: Estimates, document: Any,
+                   operation_name: str | None, variables: Mapping[str, Any] | None) -> int:
+    """The estimated values the chosen operation of `document` resolves (0 if none)."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return 0
+    fragments = {d.name.value: d for d in document.definitions
+                 if isinstance(d, FragmentDefinitionNode)}
+    walker = CostWalker(schema, estimates, variables or {}, fragments,
+                        _introspection_fanout(schema))
+    return walker.operation(operation)
+
+
+# --- the extension ------------------------------------------------------------------
+
+
+class EstimateCache:
+    """The estimates of the last snapshot seen (one per app: a snapshot per version)."""
+
+    def __init__(self) -> None:
+        self._portfolio: Portfolio | None = None
+        self._estimates: Estimates | None = None
+        self._violations: tuple[Portfolio, Estimates] | None = None
+
+    def of(self, portfolio: Portfolio) -> Estimates:
+        if self._portfolio is not portfolio or self._estimates is None:
+            self._estimates = Estimates.of(portfolio)
+            self._portfolio = portfolio
+        return self._estimates
+
+    async def for_request(self, context: Any, document: Any) -> Estimates:
+        """Estimates for the request's view (the one its resolvers answer from); with
+        violation sizes when it asks for them."""
+        view = await context.view()
+        portfolio = view.portfolio
+        estimates = self.of(portfolio)
+        if not _mentions(document, "violations"):
+            return estimates
+        cached = self._violations
+        if cached is None or cached[0] is not portfolio:
+            found = context.service.violations_in(view)
+            cached = (portfolio, estimates.with_violations([len(v.related_ids) for v in found]))
+            self._violations = cached
+        return cached[1]
+
+
+def _mentions(document: Any, name: str) -> bool:
+    source = getattr(getattr(document, "loc", None), "source", None)
+    body = getattr(source, "body", None)
+    return True if body is None else name in body
+
+
+def too_complex(message: str, **extensions: Any) -> ApiError:
+    return ApiError(QUERY_TOO_COMPLEX, message, **extensions)
+
+
+class QueryBudget(SchemaExtension):
+    """Refuses an operation estimated over `max_cost`; stops one past `max_resolved`."""
+
+    def __init__(self, *, max_cost: int, max_resolved: int, timeout: float,
+                 cache: EstimateCache, on_refusal: Refusal | None = None) -> None:
+        self.max_cost = max_cost
+        self.max_resolved = max_resolved
+        self.timeout = timeout
+        self.cache = cache
+        self.on_refusal = on_refusal
+        self.resolved = 0
+        self.next_clock = CLOCK_EVERY
+        self.deadline = math.inf
+        self.stopped: ApiError | None = None
+        self.ahead: Mapping[tuple[str, str], int] = {}  # average list sizes, charged early
+
+    def _refused(self, limit: str, cost: int, budget: int) -> None:
+        if self.on_refusal is not None:
+            self.on_refusal(limit, cost, budget)
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        ctx = self.execution_context
+        cost = await self._estimate()
+        if cost is not None and cost > self.max_cost:
+            self._refused("cost", cost, self.max_cost)
+            ctx.result = ExecutionResult(data=None, errors=[too_complex(
+                f"the query would resolve about {cost} values, over this server's budget of "
+                f"{self.max_cost} (PORTFOLIO_MAX_COST): ask for fewer nested lists, smaller "
+                "pages (`first`, `limit`) or split it into several requests",
+                cost=cost, budget=self.max_cost)])
+            yield
+            return
+        self.deadline = time.monotonic() + self.timeout
+        yield
+        result = ctx.result
+        if self.stopped is not None and isinstance(result, ExecutionResult):
+            # Partial data after a stop would look complete to a careless client.
+            result.data, result.errors = None, [self.stopped]
+
+    async def _estimate(self) -> int | None:
+        ctx = self.execution_context
+        if ctx.graphql_document is None or not hasattr(ctx.context, "view"):
+            return None
+        try:
+            estimates = await self.cache.for_request(ctx.context, ctx.graphql_document)
+        except Exception:  # an outage: the resolvers report it; the runtime cap still holds
+            logger.debug("no cost estimate for this request", exc_info=True)
+            return None
+        self.ahead = estimates.ahead
+        schema = ctx.schema._schema
+        try:
+            return operation_cost(schema, estimates, ctx.graphql_document, ctx.operation_name,
+                                  ctx.variables)
+        except Exception:  # a bug here must not take every query down: the cap still holds
+            logger.exception("could not estimate the cost of an operation")
+            return None
+
+    # --- while executing: count every value, look at the clock now and then ---------
+    #
+    # Once stopped, nothing more is resolved: a list field answers [] and a nullable field
+    # None, without calling its resolver, so the stop costs no more work and no error per
+    # remaining field (raising in each of 200,000 pending fields took longer than the
+    # query it stopped). Non-null single values still resolve: they are the attributes of
+    # objects already loaded. The trimmed data never reaches the client (on_execute).
+
+    #
+    # A list field is charged its average size up front (from the snapshot's estimates)
+    # and corrected when it returns: 5,000 concurrent calls of `PI.features` trip the cap
+    # before they are all launched, not after each has loaded its 37 features.
+
+    def resolve(self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any],
+                *args: str, **kwargs: Any) -> Any:
+        if self.stopped is not None:
+            return self._trimmed(_next, root, info, args, kwargs)
+        ahead = self.ahead.get((info.parent_type.name, info.field_name), 0)
+        self._count(1 + ahead)
+        result = _next(root, info, *args, **kwargs)
+        if is_awaitable(result):
+            return self._counted(result, info, ahead)
+        if isinstance(result, list):
+            self._count(len(result) - ahead)
+        return result
+
+    async def _counted(self, pending: Any, info: GraphQLResolveInfo[Any], ahead: int) -> Any:
+        result = await pending
+        if self.stopped is not None and isinstance(result, list):
+            return []  # resolved meanwhile: its items would only be trimmed one by one
+        if isinstance(result, list):
+            self._count(len(result) - ahead)
+        return result
+
+    def _trimmed(self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any],
+                 args: tuple[str, ...], kwargs: dict[str, Any]) -> Any:
+        if info.parent_type.name == "Mutation":
+            raise self.stopped or RuntimeError("not stopped")  # never a write after a stop
+        returned = info.return_type
+        if not is_non_null_type(returned):
+            return None
+        if is_list_type(get_nullable_type(returned)):
+            return []
+        return _next(root, info, *args, **kwargs)
+
+    def _count(self, n: int) -> None:
+        self.resolved += n
+        if self.resolved > self.max_resolved:
+            self._stop(too_complex(
+                f"the query resolved more than {self.max_resolved} values, this server's cap "
+                "(PORTFOLIO_MAX_RESOLVED), and was stopped: ask for fewer nested lists or "
+                "smaller pages", cost=self.resolved, budget=self.max_resolved), "resolved")
+        if self.resolved >= self.next_clock:
+            self.next_clock = self.resolved + CLOCK_EVERY
+            if time.monotonic() > self.deadline:
+                self._stop(ApiError(ErrorCode.TIMEOUT, (
+                    f"the operation took longer than {self.timeout:g} s and was stopped; a "
+                    "change it was writing may still have landed: check auditLog before "
+                    "retrying a mutation")), None)  # counted by its code (api/metrics.py)
+
+    def _stop(self, error: ApiError, limit: str | None) -> None:
+        """Stop here: this field fails, every later one is trimmed (see above)."""
+        self.stopped = error
+        if limit is not None:
+            self._refused(limit, self.resolved, self.max_resolved)
+        raise error
+
+
+def is_refusal(error: GraphQLError) -> bool:
+    return (error.extensions or {}).get("code") == QUERY_TOO_COMPLEX
+
+
+__all__ = ["QUERY_TOO_COMPLEX", "EstimateCache", "Estimates", "QueryBudget", "operation_cost"]
