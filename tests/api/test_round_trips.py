@@ -40,9 +40,9 @@ def portfolio(themes: int, epics_per_theme: int, features_per_epic: int) -> dict
     return doc
 
 
-async def reads_for(make_api: ApiFactory, falkordb: Engine, doc: dict[str, Any]
+async def reads_for(make_api: ApiFactory, engine: Engine, doc: dict[str, Any]
                     ) -> tuple[int, int]:
-    counting = CountingEngine(falkordb)
+    counting = CountingEngine(engine)
     service = PortfolioService(Store(counting), default_policy())
     async with make_api(service_=service) as api:
         assert (await api.data(IMPORT, {"doc": doc}))["importPortfolio"]["applied"] is True
@@ -54,19 +54,19 @@ async def reads_for(make_api: ApiFactory, falkordb: Engine, doc: dict[str, Any]
 
 
 async def test_reads_do_not_grow_with_the_portfolio(make_api: ApiFactory,
-                                                    falkordb: Engine) -> None:
-    small_reads, small_items = await reads_for(make_api, falkordb, portfolio(2, 2, 3))
-    await wipe(falkordb)
-    large_reads, large_items = await reads_for(make_api, falkordb, portfolio(4, 3, 6))
+                                                    engine: Engine) -> None:
+    small_reads, small_items = await reads_for(make_api, engine, portfolio(2, 2, 3))
+    await wipe(engine)
+    large_reads, large_items = await reads_for(make_api, engine, portfolio(4, 3, 6))
     assert (small_items, large_items) == (12, 72)
     # themes: ids + items; epics: link + items; features: link + items; dependsOn: link + items
     assert small_reads == large_reads == 8
 
 
 async def test_traces_read_the_snapshot_once_per_request(make_api: ApiFactory,
-                                                         falkordb: Engine) -> None:
+                                                         engine: Engine) -> None:
     """Traces resolve in memory from the request's snapshot: one version check, however many."""
-    counting = CountingEngine(falkordb)
+    counting = CountingEngine(engine)
     service = PortfolioService(Store(counting), default_policy())
     async with make_api(service_=service) as api:
         assert (await api.data(IMPORT, {"doc": portfolio(2, 2, 3)}))["importPortfolio"][

@@ -106,6 +106,10 @@ public final class Neo4jLauncher {
                 .setConfig(BoltConnector.listen_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(BoltConnector.advertised_address, new SocketAddress("127.0.0.1", port))
                 .setConfig(GraphDatabaseSettings.auth_enabled, true)
+                // Statement timeouts are enforced by a monitor that looks every 2 s by
+                // default; the engine promises its bound within a fraction of a second.
+                .setConfig(GraphDatabaseSettings.transaction_monitor_check_interval,
+                        Duration.ofMillis(100))
                 // Modest memory: the machines running this are small and shared.
                 .setConfig(GraphDatabaseSettings.pagecache_memory, 256L * 1024 * 1024)
                 .build();
