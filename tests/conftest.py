@@ -160,6 +160,8 @@ def engine_of(item: pytest.Item) -> str | None:
     callspec = getattr(item, "callspec", None)
     if callspec is not None and callspec.params.get("any_engine") in ENGINES:
         return str(callspec.params["any_engine"])
+    if item.get_closest_marker("neo4j"):
+        return "neo4j"
     names = set(getattr(item, "fixturenames", ()))
     if names & {"neo4j_engine", "neo4j_access"}:
         return "neo4j"
