@@ -25,6 +25,7 @@ from neo4j.exceptions import (
 
 from graph.config import EngineConfig
 from graph.cypher.bootstrap import ENSURE_META, neo4j_schema
+from graph.cypher.statements import PRIME_SCHEMA
 from graph.engines.base import (
     EngineError,
     EngineQueryError,
@@ -81,6 +82,9 @@ class Neo4jEngine:
         for statement in neo4j_schema():
             await self.write(statement)
         await self.write(ENSURE_META)
+        # Registers every label, relationship type and property key, so that reads of a
+        # portfolio that has none yet do not log "... does not exist" notices.
+        await self.write(PRIME_SCHEMA)
 
     async def read(self, statement: str, params: Params | None = None,
                    *, timeout: float | None = None) -> list[Row]:

@@ -101,3 +101,4 @@ async def test_portable_statements_log_no_deprecation_notices(
     # `CALL { WITH m }` is deprecated in 5.26 but the only form FalkorDB runs.
     await Store(neo4j).delete_item("F-NONE", 0, AuditRecord("deleteItem", "ed"))
     assert [r.getMessage() for r in caplog.records if r.name.startswith("neo4j")] == []
+
