@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import random
 import subprocess
 import sys
@@ -45,6 +47,7 @@ from bench.common import (
     temp_root,
     vm_hwm_mb,
 )
+from bench.neo4j_launcher import start_neo4j
 from graph.samples.synthetic import synthetic_document
 
 WEIGHTS = {"trace": 25, "featuresPage": 15, "impact": 15, "violations": 5, "ranking": 8,
@@ -214,12 +217,22 @@ def verify(ledger: Ledger, names: dict[str, str], deps: set[tuple[str, str]]) ->
             "failed requests whose upsert was applied": applied_unacknowledged}
 
 
-async def audit_check(data_dir: Path) -> dict[str, Any]:
-    """Portfolio version vs audit entries, read through the running server's socket."""
+async def audit_check(data_dir: Path, neo4j_env: dict[str, str] | None = None
+                      ) -> dict[str, Any]:
+    """Portfolio version vs audit entries, read through the running server's socket
+    (or from the Neo4j of `neo4j_env`)."""
     from graph.config import EngineConfig
+    from graph.engines.base import Engine
     from graph.engines.falkordb import FalkorDBEngine
+    from graph.engines.neo4j import Neo4jEngine
 
-    engine = FalkorDBEngine(EngineConfig(data_dir=data_dir), supervise=False)
+    engine: Engine
+    if neo4j_env is None:
+        engine = FalkorDBEngine(EngineConfig(data_dir=data_dir), supervise=False)
+    else:
+        engine = Neo4jEngine(EngineConfig(neo4j_uri=neo4j_env["NEO4J_URI"],
+                                          neo4j_user=neo4j_env["NEO4J_USER"],
+                                          neo4j_password=neo4j_env["NEO4J_PASSWORD"]))
     await engine.start()
     try:
         version = (await engine.read("MATCH (m:PortfolioMeta) RETURN m.version AS v"))[0]["v"]
@@ -232,7 +245,8 @@ async def audit_check(data_dir: Path) -> dict[str, Any]:
         await engine.close()
 
 
-def prepare(root: Path, args: argparse.Namespace) -> dict[str, Any]:
+def prepare(root: Path, args: argparse.Namespace,
+            env: dict[str, str] | None = None) -> dict[str, Any]:
     data_dir = root / "data"
     if args.demo:
         from graph.samples.demo import demo_document
@@ -245,7 +259,8 @@ def prepare(root: Path, args: argparse.Namespace) -> dict[str, Any]:
     began = time.monotonic()
     subprocess.run([sys.executable, "-m", "bench.serve", "import", str(path),
                     "--data-dir", str(data_dir), "--format", "json"],
-                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, timeout=600)
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, timeout=600,
+                   env={**os.environ, **(env or {})})
     print(f"imported {len(doc['features'])} features in {time.monotonic() - began:.1f} s (CLI)")
     return doc
 
@@ -258,48 +273,76 @@ async def main() -> None:
     parser.add_argument("--features", type=int, default=5000)
     parser.add_argument("--demo", action="store_true", help="the demo portfolio instead")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=RESULTS / "load.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: results/load.json (load-neo4j.json for Neo4j)")
+    parser.add_argument("--engine", choices=("falkordb", "neo4j"), default="falkordb",
+                        help="neo4j: one tools/neo4j/start server for the run (Java 17+, Maven)")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="serve processes sharing the engine (Neo4j only); clients split")
     args = parser.parse_args()
+    if args.replicas > 1 and args.engine != "neo4j":
+        parser.error("--replicas > 1 needs --engine neo4j (one embedded engine per process)")
+    if args.out is None:
+        args.out = RESULTS / ("load.json" if args.engine == "falkordb" else "load-neo4j.json")
     root = temp_root()
-    server = None
+    servers: list[Server] = []
+    launcher = None
     try:
-        doc = prepare(root, args)
-        server = Server(root / "data", root / "serve.log")
-        server.start()
-        print(f"serve ready in {await server.wait_ready():.2f} s on {server.url}")
+        env: dict[str, str] | None = None
+        if args.engine == "neo4j":
+            launcher = start_neo4j(root / "neo4j")
+            # The one-statement import of 5,000 features outlasts the default 30 s bound
+            # on Neo4j on this machine (bench/README.md).
+            env = {**launcher.env(), "PORTFOLIO_QUERY_TIMEOUT": "300"}
+            print(f"Neo4j at {launcher.uri} (pid {launcher.process.pid})")
+        doc = prepare(root, args, env)
+        servers = [Server(root / "data", root / f"serve{i}.log", env=env)
+                   for i in range(args.replicas)]
+        for server in servers:
+            server.start()
+        for server in servers:
+            print(f"serve ready in {await server.wait_ready():.2f} s on {server.url}")
         rng = random.Random(args.seed)
         features = doc["features"]
         ledger = Ledger()
-        async with client(server.url, connections=args.clients + 5) as http:
+        async with contextlib.AsyncExitStack() as stack:
+            https = [await stack.enter_async_context(
+                client(s.url, connections=args.clients // len(servers) + 5)) for s in servers]
             clients = []
             for n in range(args.clients):
                 own = features[n::args.clients]
                 pairs = dependency_pairs(doc, own, 4, rng) or [(own[-1]["id"], own[0]["id"])]
-                clients.append(Client(n, http, doc, own, pairs, ledger, random.Random(n)))
+                clients.append(Client(n, https[n % len(https)], doc, own, pairs, ledger,
+                                      random.Random(n)))
             began = time.monotonic()
             health, *_ = await asyncio.gather(
                 probe_health(server.url, began + args.seconds),
                 *(c.run(began + args.seconds) for c in clients))
             elapsed = time.monotonic() - began
-            memory = {"api_process_vmhwm": vm_hwm_mb(server.pid),
-                      "engine_vmhwm": vm_hwm_mb(server.engine_pid())}
-            names, deps = await read_back(http)
+            engine_pid = launcher.process.pid if launcher else servers[0].engine_pid()
+            memory = {"api_process_vmhwm": max(vm_hwm_mb(s.pid) or 0 for s in servers),
+                      "engine_vmhwm": vm_hwm_mb(engine_pid)}
+            names, deps = await read_back(https[-1])
         report = summarise(clients, elapsed, args, memory)
         report["healthz"] = {"count": len(health), "p50": round(percentile(health, 50), 1),
                              "p99": round(percentile(health, 99), 1),
                              "max": round(max(health), 1)}
+        report["engine"], report["replicas"] = args.engine, args.replicas
         report["verification"] = verify(ledger, names, deps)
         report["verification"]["refused (applied: false)"] = dict(ledger.refused)
-        report["audit"] = await audit_check(root / "data")
+        report["audit"] = await audit_check(root / "data", env)
         show(report)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps({"machine": machine(), "commit": commit(), **report},
                                        indent=1))
         print(f"written: {args.out}")
     finally:
-        if server is not None:
+        for server in servers:
             server.stop()
-        kill_engine_left(root / "data")
+        if launcher is not None:
+            launcher.stop()
+        else:
+            kill_engine_left(root / "data")
         remove(root)
 
 

@@ -1,6 +1,7 @@
 """Latency of the API and of the engine alone over synthetic portfolios: figures, not assertions.
 
     python -m bench.run [--scales 500,5000] [--large] [--repeat 30] [--out FILE.json]
+                        [--engine falkordb|neo4j]
 
 For each scale: a seeded synthetic portfolio, a fresh embedded engine in a temp
 dir, the import through PortfolioService (and Store.write alone), then
@@ -8,7 +9,9 @@ the API as a real `serve` subprocess on 127.0.0.1 (reusing that engine, as a
 CLI process would) measured over HTTP against the same reads done directly
 (engine statements, or the rules on the cached snapshot where the API computes
 in Python), a naive one-call-per-field baseline for a nested query, and peak
-memory of the API process and of the engine. See bench/README.md.
+memory of the API process and of the engine. With `--engine neo4j` one
+tools/neo4j/start server serves the whole run and each "fresh engine" is that
+database emptied. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from bench.common import (
     temp_root,
     vm_hwm_mb,
 )
+from bench.neo4j_launcher import start_neo4j
 from bench.nested import tree_cases
 from graph.config import EngineConfig
 from graph.engines import create_engine
@@ -70,10 +74,35 @@ API_MEMORY_TARGET_MB = 600.0
 NESTED_THEMES = 3  # the nested query covers the first themes: the same work at every scale
 
 
+# Set by --engine neo4j: the launcher's NEO4J_* variables (None: the embedded FalkorDB).
+NEO4J_ENV: dict[str, str] | None = None
+# A "fresh engine" on Neo4j is the one database emptied (batched: bounded transactions).
+# The one-statement import of 5,000 features took 40-70 s on Neo4j on the shared
+# 2-core machine: past the default 30 s statement bound (see bench/README.md).
+NEO4J_IMPORT_TIMEOUT = 300.0
+ENGINE_PID: list[int] = []  # the Neo4j JVM, for its peak memory
+NEO4J_EMPTY = "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"
+
+
+def engine_config(data_dir: Path) -> EngineConfig:
+    if NEO4J_ENV is None:
+        return EngineConfig(data_dir=data_dir)
+    return EngineConfig(data_dir=data_dir, neo4j_uri=NEO4J_ENV["NEO4J_URI"],
+                        neo4j_user=NEO4J_ENV["NEO4J_USER"],
+                        neo4j_password=NEO4J_ENV["NEO4J_PASSWORD"],
+                        query_timeout=NEO4J_IMPORT_TIMEOUT)
+
+
 async def open_service(data_dir: Path) -> Any:
     from api.service import PortfolioService
 
-    store = Store(create_engine(EngineConfig(data_dir=data_dir)))
+    engine = create_engine(engine_config(data_dir))
+    if NEO4J_ENV is not None:
+        await engine.start()
+        while (await engine.write(NEO4J_EMPTY))[0]["deleted"]:
+            pass
+        await engine.close()
+    store = Store(create_engine(engine_config(data_dir)))
     await store.start()
     return PortfolioService(store, default_policy())
 
@@ -285,10 +314,11 @@ async def one_scale(n: int, args: argparse.Namespace) -> dict[str, Any]:
         result["picks"]["root_impacted_items"] = len(reach.items) if reach else 0
         print(f"[{n}] direct reads…")
         direct = await direct_cases(service, p, args.repeat, args.budget)
-        data_dir = service.store.engine.server.data_dir
-        # The default max_aliases (30) and max_tokens refuse the 100-alias trace request.
-        server = Server(data_dir, root / "serve.log", env={"PORTFOLIO_MAX_ALIASES": "100",
-                                                           "PORTFOLIO_MAX_TOKENS": "100000"})
+        data_dir = service.store.engine.config.data_dir
+        # The default max_aliases and max_tokens would refuse the 100-alias trace request.
+        server = Server(data_dir, root / "serve.log",
+                        env={"PORTFOLIO_MAX_ALIASES": "100", "PORTFOLIO_MAX_TOKENS": "100000",
+                             **(NEO4J_ENV or {})})
         server.start()
         result["api_ready_s"] = round(await server.wait_ready(), 2)
         print(f"[{n}] API on {server.url} (pid {server.pid}); GraphQL over HTTP…")
@@ -304,7 +334,8 @@ async def one_scale(n: int, args: argparse.Namespace) -> dict[str, Any]:
             cases["whole tree"] = {"api": None, "error": f"{type(exc).__name__}: {exc}"}
         result["memory_mb"] = {
             "api_process_vmhwm": vm_hwm_mb(server.pid),
-            "engine_vmhwm": vm_hwm_mb(service.store.engine.server.pid),
+            "engine_vmhwm": vm_hwm_mb(ENGINE_PID[0] if ENGINE_PID
+                                      else service.store.engine.server.pid),
             "bench_process_vmhwm": vm_hwm_mb(os.getpid()),
         }
     except Exception as exc:  # a figure run records what failed and moves on
@@ -399,16 +430,35 @@ async def main() -> None:
     parser.add_argument("--budget", type=float, default=15.0,
                         help="seconds per case before stopping early (at least 3 samples)")
     parser.add_argument("--import-repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: results/latest.json (latest-neo4j.json for Neo4j)")
+    parser.add_argument("--engine", choices=("falkordb", "neo4j"), default="falkordb",
+                        help="neo4j: one tools/neo4j/start server for the run (Java 17+, Maven)")
     args = parser.parse_args()
+    if args.out is None:
+        args.out = RESULTS / ("latest.json" if args.engine == "falkordb" else "latest-neo4j.json")
     scales = [int(s) for s in args.scales.split(",") if s]
     if args.large and 50000 not in scales:
         scales.append(50000)
-    results = [await one_scale(n, args) for n in scales]
+    launcher = None
+    launcher_root = temp_root("pgb-neo4j-")
+    if args.engine == "neo4j":
+        global NEO4J_ENV
+        launcher = start_neo4j(launcher_root / "neo4j")
+        NEO4J_ENV = {**launcher.env(), "PORTFOLIO_QUERY_TIMEOUT": str(NEO4J_IMPORT_TIMEOUT)}
+        ENGINE_PID.append(launcher.process.pid)
+        print(f"Neo4j at {launcher.uri} (pid {launcher.process.pid})")
+    try:
+        results = [await one_scale(n, args) for n in scales]
+    finally:
+        if launcher is not None:
+            launcher.stop()
+        remove(launcher_root)
     for result in results:
         show(result)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"machine": machine(), "commit": commit(),
+                                    "engine": args.engine,
                                     "results": results,
                                     "verdicts": {r["features"]: verdicts(r) for r in results}},
                                    indent=1))

@@ -137,3 +137,13 @@ def test_dockerfile_runs_as_a_non_root_user(dockerfile: list[tuple[str, str]]) -
 def test_dockerignore_keeps_the_context_small() -> None:
     ignored = set((ROOT / ".dockerignore").read_text(encoding="utf-8").split())
     assert {".git", ".venv", "node_modules", ".portfolio-graph", ".pytest_cache"} <= ignored
+
+
+def test_the_launcher_runs_the_neo4j_line_compose_runs(compose: dict[str, Any]) -> None:
+    """tools/neo4j/pom.xml (tests, `tools/neo4j/start`) and the compose image: one 5.x line."""
+    pom = (ROOT / "tools" / "neo4j" / "pom.xml").read_text(encoding="utf-8")
+    [pinned] = re.findall(r"<neo4j\.version>([^<]+)</neo4j\.version>", pom)
+    image = compose["services"]["neo4j"]["image"]
+    tag = re.fullmatch(r"neo4j:(\d+\.\d+)(?:\.\d+)?(?:-community)?", image)
+    assert tag, image
+    assert pinned.startswith(tag.group(1) + "."), (pinned, image)

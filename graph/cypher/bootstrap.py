@@ -12,8 +12,11 @@ from graph.model import Kind
 
 META_ID = "portfolio"
 
-# One meta node holds the portfolio version every change checks and bumps.
-ENSURE_META = f"MERGE (m:{Label.META} {{id: '{META_ID}'}}) ON CREATE SET m.version = 0"
+# One meta node holds the portfolio version every change checks and bumps, and
+# `lockedBy`, the constant the version guard sets to take its write lock (see
+# _GUARD in statements.py): set here so that no guarded write ever changes it.
+ENSURE_META = (f"MERGE (m:{Label.META} {{id: '{META_ID}'}}) ON CREATE SET m.version = 0 "
+               "SET m.lockedBy = m.id")
 
 # Labels whose `id` is unique: every item kind, `Item` (ids unique across kinds),
 # audit entries and the meta node.

@@ -6,7 +6,13 @@ import asyncio
 import contextlib
 from collections.abc import Iterator
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, Query, RoutingControl
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    NotificationDisabledClassification,
+    Query,
+    RoutingControl,
+)
 from neo4j.exceptions import (
     AuthError,
     ConnectionPoolError,
@@ -19,6 +25,7 @@ from neo4j.exceptions import (
 
 from graph.config import EngineConfig
 from graph.cypher.bootstrap import ENSURE_META, neo4j_schema
+from graph.cypher.statements import PRIME_SCHEMA
 from graph.engines.base import (
     EngineError,
     EngineQueryError,
@@ -56,6 +63,11 @@ class Neo4jEngine:
             connection_timeout=CONNECTION_TIMEOUT,
             # Waiting for a pooled connection is bounded like a query.
             connection_acquisition_timeout=self.config.query_timeout,
+            # Every statement is written to run on FalkorDB too, whose Cypher lacks
+            # the forms Neo4j 5.26 prefers (e.g. `CALL (m) {}` over `CALL { WITH m }`):
+            # its deprecation notices would only flood the log.
+            notifications_disabled_classifications=[
+                NotificationDisabledClassification.DEPRECATION],
         )
         try:
             with _translate_errors("connecting"):
@@ -70,6 +82,9 @@ class Neo4jEngine:
         for statement in neo4j_schema():
             await self.write(statement)
         await self.write(ENSURE_META)
+        # Registers every label, relationship type and property key, so that reads of a
+        # portfolio that has none yet do not log "... does not exist" notices.
+        await self.write(PRIME_SCHEMA)
 
     async def read(self, statement: str, params: Params | None = None,
                    *, timeout: float | None = None) -> list[Row]:
@@ -106,6 +121,8 @@ class Neo4jEngine:
         seconds = self.config.query_timeout if timeout is None else timeout
         # The driver types query text as LiteralString; ours comes from named constants.
         query = Query(statement, timeout=seconds)
+        # execute_query runs a managed transaction: the driver retries it on transient
+        # errors (deadlocks, leader changes) for up to max_transaction_retry_time.
         with _translate_errors("reading" if routing is RoutingControl.READ else "writing"):
             result = await self._driver.execute_query(
                 query, args, routing_=routing, database_=self.config.neo4j_database)

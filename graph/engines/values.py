@@ -73,13 +73,14 @@ def plain(value: Any) -> Any:
         return value
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    iso_format = getattr(value, "iso_format", None)  # neo4j.time types
+    # neo4j.time types; checked before tuples because neo4j's Duration is a tuple.
+    iso_format = getattr(value, "iso_format", None)
     if callable(iso_format):
         return str(iso_format())
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
     properties = getattr(value, "properties", None)  # falkordb Node / Edge
     if isinstance(properties, Mapping):
         return plain(properties)

@@ -1,6 +1,6 @@
-"""API fixtures: the real app over HTTP (httpx + ASGI) on the real embedded engine.
+"""API fixtures: the real app over HTTP (httpx + ASGI) on each real engine.
 
-Each test gets an emptied FalkorDB graph (the session engine of
+Each test gets an emptied graph on FalkorDB and on Neo4j (the session engines of
 tests/conftest.py), a Store and a PortfolioService over it injected into
 `create_app`, so no lifespan has to run. `client` is open mode; `auth_client`
 has a JWT secret and `token(...)` signs tokens for it.
@@ -119,9 +119,14 @@ ApiFactory = Callable[..., AbstractAsyncContextManager[Api]]
 
 
 @pytest.fixture
-async def service(falkordb: Engine) -> PortfolioService:
-    """A service over the emptied embedded engine, with the built-in default policy."""
-    return PortfolioService(Store(falkordb), default_policy())
+async def service(engine: Engine) -> PortfolioService:
+    """A service over each emptied engine in turn, with the built-in default policy.
+
+    Modules testing only the HTTP/GraphQL layer (auth, CORS, limits, fuzzing, the
+    GraphQL-over-HTTP audit) are marked `falkordb_only`: nothing they check reaches an
+    engine difference, and their Neo4j twins would only double the suite's time.
+    """
+    return PortfolioService(Store(engine), default_policy())
 
 
 @pytest.fixture

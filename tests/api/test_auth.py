@@ -12,6 +12,9 @@ from api.auth import AuthError, JwtVerifier
 from api.settings import ConfigError, Settings, check_bind
 from tests.api.conftest import IMPORT, SECRET, Api, bearer, example_document, token
 
+# The HTTP/GraphQL layer only: FalkorDB is enough (see tests/api/conftest.py).
+pytestmark = pytest.mark.falkordb_only
+
 QUERY = "{ themes { id } }"
 FEATURE = {"id": "F-NEW", "name": "New", "type": "BUSINESS", "state": "FUNNEL"}
 UPSERT_FEATURE = """mutation($input: FeatureInput!, $override: OverrideInput) {

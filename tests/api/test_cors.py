@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.conftest import SECRET, ApiFactory, bearer, make_settings
+
+# The HTTP/GraphQL layer only: FalkorDB is enough (see tests/api/conftest.py).
+pytestmark = pytest.mark.falkordb_only
 
 PREFLIGHT = {"origin": "https://dash.example", "access-control-request-method": "POST",
              "access-control-request-headers": "authorization, content-type"}

@@ -42,6 +42,9 @@ from tests.api.conftest import (
 )
 from tests.helpers import content_hash
 
+# The HTTP/GraphQL layer only: FalkorDB is enough (see tests/api/conftest.py).
+pytestmark = pytest.mark.falkordb_only
+
 # The SDL the app serves (the protection extensions do not change the types).
 SDL = str(build_schema())
 
@@ -300,12 +303,12 @@ async def test_operations_as_admin(admin_api: Api, operation: str) -> None:
 
 @settings(FUZZ, max_examples=60)
 @given(mutation=MUTATIONS)
-async def test_a_viewers_mutations_change_nothing(admin_api: Api, falkordb: Engine,
+async def test_a_viewers_mutations_change_nothing(admin_api: Api, engine: Engine,
                                                   mutation: str) -> None:
-    before = await content_hash(falkordb)
+    before = await content_hash(engine)
     body = await send(admin_api, mutation, bearer("vic", ["viewer"]))
     schema_valid(body, mutation)
-    assert await content_hash(falkordb) == before, mutation
+    assert await content_hash(engine) == before, mutation
     for error in body.get("errors") or []:
         assert error["extensions"]["code"] in ("FORBIDDEN", "GRAPHQL_VALIDATION_FAILED",
                                                "GRAPHQL_PARSE_FAILED"), error
@@ -317,19 +320,19 @@ IMPORT_DOCUMENT = ("mutation($doc: JSON!) { importPortfolio(document: $doc) "
 
 @settings(FUZZ, max_examples=100)
 @given(document=import_documents)
-async def test_imports_are_all_or_nothing(example: Api, falkordb: Engine, document: Any) -> None:
-    before = await content_hash(falkordb)
+async def test_imports_are_all_or_nothing(example: Api, engine: Engine, document: Any) -> None:
+    before = await content_hash(engine)
     body = await send(example, IMPORT_DOCUMENT, variables={"doc": document})
     if "errors" in body:  # text no engine can store (U+0000): refused before anything runs
         assert {e["extensions"]["code"] for e in body["errors"]} == {"BAD_REQUEST"}, body
-        assert await content_hash(falkordb) == before, document
+        assert await content_hash(engine) == before, document
         return
     result = body["data"]["importPortfolio"]
     if result["applied"]:
         assert result["errors"] == [], result
     else:
         assert result["errors"] and result["created"] == result["updated"] == 0, result
-        assert await content_hash(falkordb) == before, document
+        assert await content_hash(engine) == before, document
 
 
 CHANGES = """

@@ -12,6 +12,9 @@ import pytest
 from api.app import create_app
 from tests.api.conftest import Api, bearer, make_settings
 
+# The HTTP/GraphQL layer only: FalkorDB is enough (see tests/api/conftest.py).
+pytestmark = pytest.mark.falkordb_only
+
 PREFLIGHT = {"X-Requested-With": "fetch"}
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from api.service import PortfolioService
 from graph.model import Portfolio
 from tests.api.conftest import SECRET, Api, ApiFactory, bearer, make_settings
+
+# The HTTP/GraphQL layer only: FalkorDB is enough (see tests/api/conftest.py).
+pytestmark = pytest.mark.falkordb_only
 
 
 def code_of(body: dict[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Enforcement through the service on the real embedded engine.
+"""Enforcement through the service on each real engine (FalkorDB and Neo4j).
 
 Blocked, dry-run, overridden and concurrent changes must leave the graph
 exactly as the contract says; imports are all or nothing and never blocked.
@@ -15,8 +15,8 @@ import pytest
 from api.errors import Forbidden
 from api.roles import Actor, Role
 from api.service import PortfolioService
+from graph.engines import create_engine
 from graph.engines.base import Engine
-from graph.engines.falkordb import FalkorDBEngine
 from graph.model import Kind
 from graph.store import Store
 from rules.policy import Policy, default_policy, policy_from_mapping
@@ -45,8 +45,8 @@ async def service_on(engine: Engine, policy: Policy = TIGHT) -> PortfolioService
 
 
 @pytest.fixture
-async def service(falkordb: Engine) -> PortfolioService:
-    return await service_on(falkordb)
+async def service(engine: Engine) -> PortfolioService:
+    return await service_on(engine)
 
 
 async def test_blocked_change_writes_nothing(service: PortfolioService) -> None:
@@ -60,20 +60,20 @@ async def test_blocked_change_writes_nothing(service: PortfolioService) -> None:
     assert await service.store.audit_log() == log
 
 
-async def test_dry_run_reports_and_writes_nothing(falkordb: Engine) -> None:
-    service = await service_on(falkordb, default_policy())
-    digest = await content_hash(falkordb)
+async def test_dry_run_reports_and_writes_nothing(engine: Engine) -> None:
+    service = await service_on(engine, default_policy())
+    digest = await content_hash(engine)
     chatbot = next(e for e in example()["epics"] if e["id"] == "E-CHATBOT")
     del chatbot["businessOwner"]
     outcome = await service.upsert(Kind.EPIC, chatbot, EDITOR, dry_run=True)
     assert not outcome.applied
     assert [(v.rule, v.subject_id) for v in outcome.violations] == [
         ("engagement.business-owner", "E-CHATBOT")]
-    assert await content_hash(falkordb) == digest
+    assert await content_hash(engine) == digest
 
 
-async def test_non_blocking_change_applies_and_is_audited(falkordb: Engine) -> None:
-    service = await service_on(falkordb, default_policy())
+async def test_non_blocking_change_applies_and_is_audited(engine: Engine) -> None:
+    service = await service_on(engine, default_policy())
     outcome = await service.upsert(Kind.EPIC, epic_input(state="IMPLEMENTING"), EDITOR)
     assert outcome.applied and outcome.violations == []
     [entry, *_] = await service.store.audit_log(item_id="E-CHECKOUT-HA")
@@ -147,9 +147,9 @@ async def test_invalid_upsert_is_input_error_not_written(service: PortfolioServi
 
 
 async def test_dependency_schedule_conflict_blocked_then_removed(
-    falkordb: Engine,
+    engine: Engine,
 ) -> None:
-    service = await service_on(falkordb, default_policy())
+    service = await service_on(engine, default_policy())
     # F-INTENTS is planned in PI-26-1; F-SESSION-REPL in PI-26-2: a conflict (ERROR).
     blocked = await service.add_dependency("F-INTENTS", "F-SESSION-REPL", EDITOR)
     assert not blocked.applied
@@ -173,8 +173,8 @@ async def test_delete_objective_with_key_results_is_refused(service: PortfolioSe
     assert epic.key_results == ()
 
 
-async def test_import_is_never_blocked_and_reports_violations(falkordb: Engine) -> None:
-    service = await service_on(falkordb)
+async def test_import_is_never_blocked_and_reports_violations(engine: Engine) -> None:
+    service = await service_on(engine)
     doc = {"epics": [epic_input(state="IMPLEMENTING")]}
     outcome = await service.import_document(doc, ADMIN)
     assert outcome.applied and outcome.updated == ["E-CHECKOUT-HA"] and outcome.created == []
@@ -199,14 +199,14 @@ async def test_invalid_import_writes_nothing_and_logs_nothing(service: Portfolio
 
 
 async def test_concurrent_changes_never_both_pass_a_limit(
-    falkordb: Engine,
+    engine: Engine,
 ) -> None:
     """Two writers with their own connections and caches (as two processes would be)."""
-    first = await service_on(falkordb)
+    first = await service_on(engine)
     # Make room for exactly one more: move E-CHATBOT out of IMPLEMENTING.
     chatbot = next(e for e in example()["epics"] if e["id"] == "E-CHATBOT")
     assert (await first.upsert(Kind.EPIC, {**chatbot, "state": "DONE"}, EDITOR)).applied
-    second_engine = FalkorDBEngine(falkordb.config)  # type: ignore[attr-defined]
+    second_engine = create_engine(engine.config)  # type: ignore[attr-defined]
     await second_engine.start()
     try:
         second = PortfolioService(Store(second_engine), TIGHT)
@@ -222,9 +222,9 @@ async def test_concurrent_changes_never_both_pass_a_limit(
     assert len(implementing) == 1
 
 
-async def test_concurrent_changes_in_one_process_all_land(falkordb: Engine) -> None:
+async def test_concurrent_changes_in_one_process_all_land(engine: Engine) -> None:
     """Changes of one process queue behind each other instead of losing the version race."""
-    service = await service_on(falkordb, default_policy())
+    service = await service_on(engine, default_policy())
     base = {"type": "BUSINESS", "state": "FUNNEL"}
     results = await asyncio.gather(*(
         service.upsert(Kind.FEATURE, {"id": f"F-NEW-{i}", "name": f"New {i}", **base}, EDITOR)
@@ -236,24 +236,24 @@ async def test_concurrent_changes_in_one_process_all_land(falkordb: Engine) -> N
     assert [e.seq for e in log[:13]] == list(range(13, 0, -1))  # import + 12, no gaps
 
 
-async def test_an_items_source_is_stored_and_survives_an_edit(falkordb: Engine) -> None:
+async def test_an_items_source_is_stored_and_survives_an_edit(engine: Engine) -> None:
     """Where an imported feature came from is written with it, read back by a fresh store,
     and kept by an upsert that does not mention it (the GraphQL inputs cannot)."""
     document = example()
     source = {"system": "jira", "key": "PAY-7", "url": "https://meridian.atlassian.net/browse/PAY-7",
               "importedAt": "2026-12-01T09:30:00+00:00"}
     document["features"][0]["source"] = source
-    service = await service_on(falkordb, default_policy())
+    service = await service_on(engine, default_policy())
     assert (await service.import_document(document, ADMIN)).applied
     feature_id = document["features"][0]["id"]
-    fresh = await Store(falkordb).snapshot()
+    fresh = await Store(engine).snapshot()
     stored = fresh.features[feature_id].source
     assert stored is not None and stored.model_dump(by_alias=True) == source
     edited = {k: v for k, v in document["features"][0].items() if k != "source"}
     edited["name"] = "Renamed here"
     outcome = await service.upsert(Kind.FEATURE, edited, ADMIN)
     assert outcome.applied, outcome.errors
-    after = (await Store(falkordb).snapshot()).features[feature_id]
+    after = (await Store(engine).snapshot()).features[feature_id]
     assert after.name == "Renamed here" and after.source == stored
     document["features"][0]["source"] = {"system": "jira"}  # key and importedAt missing
     outcome_bad = await service.import_document(document, ADMIN)
