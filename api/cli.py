@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from api.demo import load_demo
 from api.diagram import to_dot, to_mermaid
 from api.errors import ServiceError
 from api.history import AsOfValue, ItemDiff
@@ -244,9 +245,11 @@ async def _diff(settings: Settings, start: AsOfValue, end: AsOfValue | None, fmt
 
 
 async def _demo(settings: Settings, fmt: str) -> int:
-    from graph.samples.demo import demo_document
-
-    return await _import(settings, demo_document(), fmt)
+    async with _service(settings) as service:
+        with err.status(Text("Loading the demo portfolio and its PI-planning story…")):
+            outcome = await load_demo(service, _cli_actor())
+    _print_import(outcome, fmt)
+    return 0 if outcome.applied else 1
 
 
 # --- export / backup / restore ----------------------------------------------------
@@ -332,14 +335,12 @@ def _serve(settings: Settings, demo: bool) -> int:
 
 
 async def _load_demo_if_empty(settings: Settings) -> None:
-    from graph.samples.demo import demo_document
-
     async with _service(settings) as service:
         counts = await service.store.counts()
         if any(counts.values()):
             err.print("Data dir already holds a portfolio: demo not loaded.")
             return
-        outcome = await service.import_document(demo_document(), _cli_actor())
+        outcome = await load_demo(service, _cli_actor())
         err.print(f"Demo portfolio loaded: {len(outcome.created)} items, "
                   f"{len(outcome.violations)} guardrail violations to explore.")
 

@@ -35,10 +35,12 @@ def test_demo_then_audit_and_log(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert {"approval.significant-epic", "dependency.schedule-conflict"} <= {
         v["rule"] for v in violations if v["severity"] == "ERROR"}
     code, out, _ = run(capsys, "log", "--data-dir", data, "--format", "json")
-    [entry] = json.loads(out)
+    *story, entry = json.loads(out)  # newest first: the story's three changes, the import
     assert code == 0
     assert (entry["operation"], entry["actor"]) == ("importPortfolio", f"cli:{getpass.getuser()}")
     assert len(entry["after"]["created"]) > 200
+    assert [(e["operation"], e["itemId"]) for e in story] == [("upsertEpic", "E-CUSTOMER-360")] * 3
+    assert story[-1]["justification"]  # the override that broke the budget
 
 
 def test_audit_exits_zero_without_errors(tmp_path: Path,
@@ -303,3 +305,22 @@ def test_a_data_dir_others_can_write_is_refused_with_the_fix(
     code, _, err = run(capsys, "audit", "--data-dir", str(data))
     assert code == 3 and str(data) in err and "chmod 700" in err
     assert list(data.iterdir()) == []  # nothing created in it
+
+
+def test_the_demo_story_breaks_a_budget_and_mends_it(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """`demo` leaves a history to explore: VS-RETAIL over budget at versions 2 and 3 (by
+    less at 3), within it at 4 and at the import."""
+    data = str(tmp_path / "data")
+    assert run(capsys, "demo", "--data-dir", data)[0] == 0
+
+    def retail_excess(*as_of: str) -> float | None:
+        _, out, _ = run(capsys, "audit", "--data-dir", data, "--format", "json", *as_of)
+        found = [v["excess"] for v in json.loads(out)
+                 if (v["rule"], v["subjectId"]) == ("budget.value-stream", "VS-RETAIL")]
+        return found[0] if found else None
+
+    assert retail_excess("--as-of", "1") is None
+    assert retail_excess("--as-of", "2") == 130_000
+    assert retail_excess("--as-of", "3") == 30_000
+    assert retail_excess() is None

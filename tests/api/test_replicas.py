@@ -20,13 +20,14 @@ from typing import Any
 import httpx
 import pytest
 
+from api.roles import Actor
 from api.service import PortfolioService
 from bench.common import Server, client, gql
 from bench.neo4j_launcher import missing_requirements, start_neo4j
 from graph.engines.base import Engine
 from graph.engines.neo4j import Neo4jEngine
 from graph.model import Kind
-from graph.store import Actor, Store
+from graph.store import Store
 from rules.policy import default_policy
 from tests.conftest import Neo4jAccess, no_neo4j
 from tests.helpers import content_hash, example
