@@ -169,6 +169,7 @@ class Estimates:
         for name in ("dependenciesAdded", "dependenciesRemoved"):
             fanouts["PortfolioDiff", name] = Fanout.fixed(len(p.dependencies))
         fanouts["ItemChange", "fields"] = Fanout.fixed(ITEM_FIELDS)
+        fanouts["Query", "dependencies"] = Fanout.fixed(len(p.dependencies))
         for name, kind in ROOT_KINDS.items():
             fanouts["Query", name] = Fanout.fixed(n(kind))
         for name, kind in IMPACT_KINDS.items():

@@ -16,9 +16,9 @@ from strawberry.extensions.field_extension import FieldExtension
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def field(*, description: str | None = None,
+def field(*, description: str | None = None, name: str | None = None,
           extensions: Sequence[FieldExtension] = ()) -> Callable[[F], F]:
-    decorator: Callable[[F], F] = strawberry.field(description=description,
+    decorator: Callable[[F], F] = strawberry.field(description=description, name=name,
                                                    extensions=list(extensions))
     return decorator
 
