@@ -12,6 +12,7 @@ from api.roles import Actor
 from api.service import PortfolioService
 from graph.cypher.labels import Label
 from graph.engines.base import Engine
+from graph.history import ensure_history
 from graph.store import Store
 from rules.policy import policy_from_mapping
 from tests.api.conftest import Api, ApiFactory
@@ -112,10 +113,10 @@ async def test_violation_history_tells_how_a_breach_began_and_ended(past: Api) -
 
 
 async def test_events_follow_the_policy_running_now(past: Api, make_api: ApiFactory,
-                                                    falkordb: Engine) -> None:
+                                                    engine: Engine) -> None:
     """Stored events were computed with the default policy; another one recomputes them."""
     lenient = policy_from_mapping({"guardrails": {"budget.value-stream": {"enabled": False}}})
-    other = PortfolioService(Store(falkordb), lenient)
+    other = PortfolioService(Store(engine), lenient)
     async with make_api(service_=other) as api:
         events = (await api.data(EVENTS, {"limit": 1000}))["violationHistory"]
         assert events and "budget.value-stream" not in {e["violation"]["rule"] for e in events}
@@ -224,10 +225,10 @@ async def test_every_read_answers_as_of_a_version_nested_fields_included(past: A
 
 
 async def test_a_store_older_than_history_reports_its_start(example: Api, make_api: ApiFactory,
-                                                            falkordb: Engine) -> None:
-    await falkordb.write(f"MATCH (a:{Label.AUDIT}) REMOVE a.change")  # as written before history
-    store = Store(falkordb)
-    await store.start()  # checkpoints version 1
+                                                            engine: Engine) -> None:
+    await engine.write(f"MATCH (a:{Label.AUDIT}) REMOVE a.change")  # as written before history
+    store = Store(engine)
+    await ensure_history(store)  # what Store.start does: checkpoints version 1
     service = PortfolioService(store, example.service.policy)
     assert (await service.delete_item("F-TRACING", Actor("t", frozenset({"admin"})))).applied
     async with make_api(service_=service) as api:

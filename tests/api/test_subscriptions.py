@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -121,25 +122,31 @@ async def write_features(service: PortfolioService, count: int, first: int = 0) 
 
 
 def cli_import(engine: Engine, path: Path) -> None:
-    data_dir = engine.config.data_dir  # type: ignore[attr-defined]  # the embedded engine's
+    """`portfolio-graph import` in another process, on the same store as `engine`."""
+    config = engine.config  # type: ignore[attr-defined]  # both engines keep their config
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
+    if config.neo4j_uri:
+        env.update(NEO4J_URI=config.neo4j_uri, NEO4J_USER=config.neo4j_user or "",
+                   NEO4J_PASSWORD=config.neo4j_password or "",
+                   NEO4J_DATABASE=config.neo4j_database)
     done = subprocess.run([sys.executable, "-m", "api.cli", "import", str(path),
-                           "--data-dir", str(data_dir), "--format", "json"],
-                          capture_output=True, text=True, timeout=120, check=False)
+                           "--data-dir", str(config.data_dir), "--format", "json"],
+                          capture_output=True, text=True, timeout=120, check=False, env=env)
     assert done.returncode == 0, done.stderr
 
 
 async def test_live_versions_include_a_cli_import_beside_the_server(
-        service: PortfolioService, falkordb: Engine, tmp_path: Path) -> None:
+        service: PortfolioService, engine: Engine, tmp_path: Path) -> None:
     async with serving(service) as (url, _):
         ws = await subscribe(url, CHANGED)
-        await asyncio.sleep(0.2)  # subscribed before the changes land
+        await asyncio.sleep(0.5)  # subscribed before the changes land
         await imported(service)
         first = (await received(ws))["portfolioChanged"]
         assert first["version"] == 1 and first["change"]["actor"] == "alice"
         doc = {"themes": [{"id": "TH-CLI", "name": "From the CLI"}]}
         path = tmp_path / "cli.json"
         path.write_text(json.dumps(doc))
-        await asyncio.to_thread(cli_import, falkordb, path)  # another process writes v2
+        await asyncio.to_thread(cli_import, engine, path)  # another process writes v2
         second = (await received(ws))["portfolioChanged"]
         assert second["version"] == 2
         assert second["change"]["actor"].startswith("cli:")
@@ -205,6 +212,7 @@ async def test_token_in_connection_init(service: PortfolioService) -> None:
                         {"Authorization": token()}):
             assert await closed_with(await connect(url, payload)) == 4403, payload
         ws = await subscribe(url, CHANGED, payload={"Authorization": f"Bearer {token()}"})
+        await asyncio.sleep(0.5)  # subscribed before the change lands (it starts live)
         await imported(service)
         assert await versions(ws, 1) == [1]
         await ws.close()

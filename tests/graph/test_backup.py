@@ -235,7 +235,7 @@ def test_cli_backup_and_restore(tmp_path: Path, capsys: pytest.CaptureFixture[st
     out = str(tmp_path / "x.bak")
     capsys.readouterr()
     assert main(["backup", "--data-dir", source, "--out", out]) == 0
-    assert "Backup of version 1 (227 items" in capsys.readouterr().err
+    assert "Backup of version 4 (227 items" in capsys.readouterr().err  # demo: import + story
     assert main(["restore", out, "--data-dir", target]) == 0
     assert main(["restore", out, "--data-dir", target]) == 1
     assert "--force" in capsys.readouterr().err

@@ -10,7 +10,7 @@ from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency
 from graph.cypher.labels import Label
 from graph.document import ParsedDocument, validate_document
 from graph.engines.base import Engine
-from graph.history import History, HistoryUnavailable, history_start
+from graph.history import History, HistoryUnavailable, ensure_history, history_start
 from graph.model import Feature, Kind, Portfolio
 from graph.store import AuditRecord, Store
 from tests.helpers import example
@@ -104,8 +104,9 @@ async def test_a_store_older_than_history_starts_it_at_its_version(engine: Engin
     seen = await _write_all(store, _changes()[:3])
     await engine.write(FORGET_CHANGES)
     assert await history_start(store) is None  # nothing rebuildable before a checkpoint
-    await store.start()  # writes the checkpoint once ...
-    await store.start()  # ... and only once
+    # What Store.start does after the engine is up (the session's engine is started):
+    await ensure_history(store)  # writes the checkpoint once ...
+    await ensure_history(store)  # ... and only once
     rows = await engine.read(f"MATCH (c:{Label.CHECKPOINT}) RETURN c.version AS v")
     assert rows == [{"v": 3}]
     history = History(Store(engine))
@@ -123,6 +124,6 @@ async def test_a_store_older_than_history_starts_it_at_its_version(engine: Engin
 
 async def test_a_new_store_has_history_from_version_0(engine: Engine) -> None:
     store = Store(engine)
-    await store.start()
+    await ensure_history(store)  # what Store.start does once the engine is up
     assert await history_start(store) == 0
     assert await engine.read(f"MATCH (c:{Label.CHECKPOINT}) RETURN count(c) AS n") == [{"n": 0}]

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 from neo4j import AsyncGraphDatabase
 
+from graph.changes import DeleteItem
 from graph.config import EngineConfig
 from graph.cypher.bootstrap import UNIQUE_ID_LABELS, neo4j_statements
 from graph.cypher.labels import Label
@@ -85,7 +86,7 @@ async def test_the_version_guard_locks_the_meta_node_before_reading(
             other = await session.begin_transaction()
             await other.run(f"MATCH (m:{Label.META}) SET m.version = m.version + 1")
             guarded = asyncio.create_task(
-                store.delete_item("F-NONE", version, AuditRecord("deleteItem", "ed")))
+                store.write(DeleteItem("F-NONE"), version, AuditRecord("deleteItem", "ed")))
             await asyncio.sleep(0.5)
             assert not guarded.done()  # waiting for the meta node's lock
             await other.commit()
@@ -99,6 +100,6 @@ async def test_the_version_guard_locks_the_meta_node_before_reading(
 async def test_portable_statements_log_no_deprecation_notices(
         neo4j: Engine, caplog: pytest.LogCaptureFixture) -> None:
     # `CALL { WITH m }` is deprecated in 5.26 but the only form FalkorDB runs.
-    await Store(neo4j).delete_item("F-NONE", 0, AuditRecord("deleteItem", "ed"))
+    await Store(neo4j).write(DeleteItem("F-NONE"), 0, AuditRecord("deleteItem", "ed"))
     assert [r.getMessage() for r in caplog.records if r.name.startswith("neo4j")] == []
 
