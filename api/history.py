@@ -23,6 +23,8 @@ from graph.store import AuditEntry, Store
 from graph.view import PortfolioView
 from rules.evaluate import evaluate
 from rules.events import ViolationEvent, event_from_json, policy_fingerprint, violation_events
+from rules.incremental import Change as RuleChange
+from rules.incremental import evaluate_change
 from rules.policy import Policy
 from rules.violation import Violation
 
@@ -241,7 +243,8 @@ class HistoryService:
         end = await self.current() if to is None else await self.resolve(to, "to")
         if start > end:
             raise invalid(f"from (version {start}) is after to (version {end})", "from")
-        before, after = await self.portfolio(start), await self.portfolio(end)
+        before_view, after_view = await self.view(start), await self.view(end)
+        before, after = before_view.portfolio, after_view.portfolio
         diff = Diff(start, end)
         for kind in Kind:
             old, new = before.collection(kind), after.collection(kind)
@@ -259,7 +262,11 @@ class HistoryService:
             items.sort(key=lambda d: d.id)
         diff.dependencies_added = sorted(after.dependencies - before.dependencies)
         diff.dependencies_removed = sorted(before.dependencies - after.dependencies)
-        old_v, new_v = await self.violations(start), await self.violations(end)
+        old_v = await self.violations(start)
+        # The later version's violations from the earlier one's and what differs between
+        # them (rules/incremental.py; equal to a full evaluation, cached on its view).
+        new_v: list[Violation] = after_view.derived("violations", lambda: evaluate_change(
+            before, old_v, after, RuleChange.between(before, after), self.policy).violations)
         old_keys, new_keys = {v.key for v in old_v}, {v.key for v in new_v}
         diff.violations_opened = [v for v in new_v if v.key not in old_keys]
         diff.violations_closed = [v for v in old_v if v.key not in new_keys]
