@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from api import reports
 from api.demo import load_demo
 from api.diagram import to_dot, to_mermaid
 from api.errors import ServiceError
@@ -49,7 +50,7 @@ from graph.sources import (
 )
 from graph.store import Store
 from rules.board import BoardFilter, board
-from rules.errors import PolicyError
+from rules.errors import PolicyError, QueryError
 from rules.impact import MAX_DEPTH
 from rules.policy import load_policy
 
@@ -170,27 +171,58 @@ async def _audit(settings: Settings, fmt: str, as_of: AsOfValue | None = None) -
         else:
             history = service.history
             violations = await history.violations(await history.resolve(as_of, "--as-of"))
-    if fmt == "json":
-        out.print_json(data=[v.as_json() for v in violations])
-    else:
+    if fmt == "table":
         _print_violations(violations)
+    else:
+        reports.write(reports.violation_rows(violations), reports.VIOLATION_COLUMNS, fmt, out,
+                      "Violations")
     return 1 if any(v.severity == Severity.ERROR for v in violations) else 0
 
 
-async def _log(settings: Settings, item: str | None, limit: int, fmt: str) -> int:
+async def _log(settings: Settings, item: str | None, limit: int, fmt: str,
+               overrides_only: bool = False) -> int:
     async with _service(settings) as service:
         entries = await service.store.audit_log(item_id=item, limit=limit)
-    if fmt == "json":
-        out.print_json(data=[{
-            "id": e.id, "at": e.at, "actor": e.actor, "operation": e.operation,
-            "itemId": e.item_id, "justification": e.justification,
-            "before": e.before, "after": e.after,
-        } for e in entries])
-        return 0
-    table = Table("at", "actor", "operation", "item", "justification", title="Audit log")
-    for e in entries:
-        table.add_row(e.at, e.actor, e.operation, e.item_id or "", e.justification or "")
-    out.print(table)
+    if overrides_only:
+        entries = [e for e in entries if e.justification]
+    rows = reports.log_rows(entries)
+    if fmt == "table":
+        table = Table("version", "at", "actor", "operation", "item", "justification",
+                      title="Audit log")
+        for e in entries:
+            table.add_row(str(e.seq), e.at, e.actor, e.operation, e.item_id or "",
+                          e.justification or "")
+        out.print(table)
+    else:
+        reports.write(rows, reports.LOG_COLUMNS, fmt, out, "Audit log")
+    return 0
+
+
+async def _rank(settings: Settings, args: argparse.Namespace) -> int:
+    async with _service(settings) as service:
+        view = await service.view_at(
+            (await service.view()).version if args.as_of is None
+            else await service.history.resolve(args.as_of, "--as-of"))
+        entries = service.ranking(view, args.level, scope=args.scope, pi_id=args.pi,
+                                  respect_dependencies=args.respect_dependencies,
+                                  limit=args.limit)
+    reports.write(reports.rank_rows(view.portfolio, entries), reports.RANK_COLUMNS,
+                  args.format, out, f"WSJF ranking ({args.level.lower()}s)")
+    return 0
+
+
+async def _impact(settings: Settings, args: argparse.Namespace) -> int:
+    async with _service(settings) as service:
+        view = await service.view()
+        result = service.impact(view, args.id, args.max_depth, args.slip_to)
+    if result is None:
+        err.print(f"No feature with id {args.id!r}: impact is of features only.", style="red")
+        return 2
+    reports.write(reports.impact_rows(view.portfolio, result), reports.IMPACT_COLUMNS,
+                  args.format, out, f"Impact of {args.id}"
+                  + ("" if args.slip_to is None else f" slipping to {args.slip_to}"))
+    if args.format == "table":
+        out.print(f"Business value at risk: {result.business_value_at_risk}")
     return 0
 
 
@@ -406,7 +438,7 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="print every guardrail violation; exit 1 on ERROR")
     common(audit)
-    audit.add_argument("--format", choices=("table", "json"), default="table")
+    audit.add_argument("--format", choices=("table", "json", "csv"), default="table")
     audit.add_argument("--as-of", type=_as_of, metavar="VERSION|INSTANT",
                        help="the violations of an earlier version, with the policy of now")
 
@@ -464,7 +496,27 @@ def _parser() -> argparse.ArgumentParser:
     log.add_argument("--data-dir", type=Path)
     log.add_argument("--item", help="only entries about this item id")
     log.add_argument("--limit", type=int, default=50, help="at most N entries (1-1000)")
-    log.add_argument("--format", choices=("table", "json"), default="table")
+    log.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    log.add_argument("--overrides-only", action="store_true",
+                     help="only changes that overrode a blocking guardrail (with a justification)")
+
+    rank = sub.add_parser("rank", help="the WSJF ranking, as the API's ranking answers it")
+    common(rank)
+    rank.add_argument("--level", choices=("FEATURE", "EPIC"), default="FEATURE")
+    rank.add_argument("--scope", metavar="ID", help="a release train, team or value stream")
+    rank.add_argument("--pi", metavar="ID", help="only features planned in this PI")
+    rank.add_argument("--respect-dependencies", action="store_true",
+                      help="nothing before an item it depends on")
+    rank.add_argument("--limit", type=int, default=100, help="1-1000 (default 100)")
+    rank.add_argument("--as-of", type=_as_of, metavar="VERSION|INSTANT")
+    rank.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    imp_ = sub.add_parser("impact", help="what depends on a feature, and what a slip moves")
+    common(imp_)
+    imp_.add_argument("id", help="the feature")
+    imp_.add_argument("--max-depth", type=int, default=10, help="hops, 1-50 (default 10)")
+    imp_.add_argument("--slip-to", metavar="PI", help="suppose the feature moves to this PI")
+    imp_.add_argument("--format", choices=("table", "json", "csv"), default="table")
     return parser
 
 
@@ -506,6 +558,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_restore(settings, args.file, args.force))
         if args.command == "graph":
             return asyncio.run(_graph(settings, args))
+        if args.command == "rank":
+            return asyncio.run(_rank(settings, args))
+        if args.command == "impact":
+            return asyncio.run(_impact(settings, args))
         if args.command == "schema":
             scale = load_policy(settings.policy).wsjf_scale
             print(json.dumps(document_json_schema(scale), indent=2))
@@ -520,11 +576,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not 1 <= args.limit <= 1000:
                 err.print("--limit must be between 1 and 1000", style="red")
                 return 2
-            return asyncio.run(_log(settings, args.item, args.limit, args.format))
+            return asyncio.run(_log(settings, args.item, args.limit, args.format,
+                                    args.overrides_only))
     except (BackupError, SourceError, MappingError) as exc:
         err.print(str(exc), style="red")
         return 1
-    except (ConfigError, PolicyError) as exc:
+    except (ConfigError, PolicyError, QueryError) as exc:  # QueryError: e.g. a limit off range
         err.print(str(exc), style="red")
         return 2
     except ServiceError as exc:  # e.g. a version that does not exist (INVALID_ARGUMENT)
