@@ -33,7 +33,6 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLNamedType,
     GraphQLResolveInfo,
     GraphQLSchema,
@@ -494,10 +493,6 @@ class QueryBudget(SchemaExtension):
         if limit is not None:
             self._refused(limit, self.resolved, self.max_resolved)
         raise error
-
-
-def is_refusal(error: GraphQLError) -> bool:
-    return (error.extensions or {}).get("code") == QUERY_TOO_COMPLEX
 
 
 __all__ = ["QUERY_TOO_COMPLEX", "EstimateCache", "Estimates", "QueryBudget", "operation_cost"]

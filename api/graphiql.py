@@ -10,7 +10,6 @@ ASSETS_PATH; `offline_page` points the page at them.
 from __future__ import annotations
 
 import re
-from functools import cache
 from pathlib import Path
 
 ASSETS_DIR = Path(__file__).parent / "static" / "graphiql"
@@ -32,9 +31,3 @@ def offline_page(html: str) -> str:
         return f"{ASSETS_PATH}/{name}" if (ASSETS_DIR / name).is_file() else match.group(0)
 
     return CDN_URL.sub(local, html)
-
-
-@cache
-def cdn_references(html: str) -> list[tuple[str, str, str]]:
-    """(package, version, path) of every CDN reference in a page."""
-    return [(m.group(1), m.group(2), m.group(3)) for m in CDN_URL.finditer(html)]

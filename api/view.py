@@ -31,7 +31,7 @@ from typing import Any, cast
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast, parse
+from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -57,6 +57,7 @@ from api.offload import QUERIES
 from api.response_cache import CacheKey, ResponseCache, cache_key, etag_matches
 from api.roles import ANONYMOUS, Actor, Role, has_role
 from api.runtime import Runtime
+from api.schema import cached_parse
 from api.settings import Settings
 from graph.model import unstorable_paths
 
@@ -345,7 +346,7 @@ def _is_query(query: str | None, operation_name: str | None, max_tokens: int) ->
     if not query:
         return False
     try:
-        document = parse(query, max_tokens=max_tokens)
+        document = cached_parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return False
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -359,7 +360,7 @@ def _operation_count(query: str | None, max_tokens: int) -> int:
     if not query:
         return 0
     try:
-        document = parse(query, max_tokens=max_tokens)
+        document = cached_parse(query, max_tokens=max_tokens)
     except GraphQLError:
         return 0
     return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
@@ -379,7 +380,7 @@ def _record_cached(request: Request, request_data: GraphQLRequestData) -> None:
     name = request_data.operation_name
     if name is None and request_data.query is not None:
         try:
-            operation = get_operation_ast(parse(request_data.query))
+            operation = get_operation_ast(cached_parse(request_data.query))
         except GraphQLError:
             operation = None
         name = operation.name.value if operation is not None and operation.name else None

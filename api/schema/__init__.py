@@ -79,7 +79,8 @@ class PortfolioSchema(strawberry.Schema):
                 StrawberryLogger.error(error, execution_context)
 
 
-_cached_parse = lru_cache(maxsize=256)(parse)
+# Each distinct query text parsed once (also by api/view.py for answers from the cache).
+cached_parse = lru_cache(maxsize=256)(parse)
 
 
 class ParseCache(SchemaExtension):
@@ -93,7 +94,7 @@ class ParseCache(SchemaExtension):
         ctx = self.execution_context
         if ctx.query is not None:
             with contextlib.suppress(GraphQLError):
-                ctx.graphql_document = _cached_parse(ctx.query, **ctx.parse_options)
+                ctx.graphql_document = cached_parse(ctx.query, **ctx.parse_options)
         yield
 
 
