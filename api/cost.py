@@ -445,12 +445,12 @@ class QueryBudget(SchemaExtension):
         if self.stopped is not None:
             return self._trimmed(_next, root, info, args, kwargs)
         ahead = self.ahead.get((info.parent_type.name, info.field_name), 0)
-        self._count(1 + ahead)
+        self.count(1 + ahead)
         result = _next(root, info, *args, **kwargs)
         if is_awaitable(result):
             return self._counted(result, info, ahead)
         if isinstance(result, list):
-            self._count(len(result) - ahead)
+            self.count(len(result) - ahead)
         return result
 
     async def _counted(self, pending: Any, info: GraphQLResolveInfo[Any], ahead: int) -> Any:
@@ -458,7 +458,7 @@ class QueryBudget(SchemaExtension):
         if self.stopped is not None and isinstance(result, list):
             return []  # resolved meanwhile: its items would only be trimmed one by one
         if isinstance(result, list):
-            self._count(len(result) - ahead)
+            self.count(len(result) - ahead)
         return result
 
     def _trimmed(self, _next: Callable[..., Any], root: Any, info: GraphQLResolveInfo[Any],
@@ -472,7 +472,8 @@ class QueryBudget(SchemaExtension):
             return []
         return _next(root, info, *args, **kwargs)
 
-    def _count(self, n: int) -> None:
+    def count(self, n: int) -> None:
+        """Count `n` values resolved; past the cap or the deadline, stop (raises)."""
         self.resolved += n
         if self.resolved > self.max_resolved:
             self._stop(too_complex(

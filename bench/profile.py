@@ -8,6 +8,7 @@ CASE: feature, trace, trace100, impact, impact-wide, page, epics-page, violation
 violations-after-change, upsert, tree, ranking, ranking-respect, snapshot (the cold
 whole-portfolio load), view (a new version's view with its indexes). Requests carry
 `Cache-Control: no-cache`: the answer is computed, not served from the response cache.
+Queries run inline on the profiled loop instead of api/offload.py's worker loops.
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ from bench import queries as Q
 from bench.common import NO_CACHE, feature_input, gql, remove, temp_root
 from bench.run import ACTOR, open_service, picks, probe_filters
 from graph.samples.synthetic import synthetic_document
+
+
+def _inline_queries() -> None:
+    """Run queries on the profiled thread: pyinstrument samples one thread, and the API
+    sends queries to worker loops (api/offload.py)."""
+    from api.offload import QUERIES
+
+    async def inline(work: Any) -> Any:
+        return await work
+
+    QUERIES.run = inline  # type: ignore[method-assign]
 
 
 async def main() -> None:
@@ -48,6 +60,7 @@ async def main() -> None:
         f = probe_filters(doc)
         settings = Settings(jwt_secret=None, max_aliases=100, max_tokens=100_000)
         app = create_app(settings, service=service)
+        _inline_queries()
         transport = httpx.ASGITransport(app=app)
         toggle = iter(range(10**9))
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:

@@ -37,6 +37,7 @@ from strawberry.utils.logging import StrawberryLogger
 
 from api.cost import EstimateCache, QueryBudget, Refusal
 from api.errors import ErrorCodes, MaskUnexpected, is_expected
+from api.execution import LeafExecutionContext, thin_resolvers
 from api.schema import organisation, strategy, work
 from api.schema.mutation import Mutation
 from api.schema.query import Query
@@ -101,9 +102,14 @@ class ParseCache(SchemaExtension):
 def build_schema(settings: Settings | None = None,
                  extra_extensions: Sequence[Callable[[], SchemaExtension]] = (),
                  on_refusal: Refusal | None = None,
-                 late_extensions: Sequence[Callable[[], SchemaExtension]] = ()
-                 ) -> PortfolioSchema:
-    """The schema; without settings, with no protection extensions (for printing the SDL)."""
+                 late_extensions: Sequence[Callable[[], SchemaExtension]] = (),
+                 plain_execution: bool = False) -> PortfolioSchema:
+    """The schema; without settings, with no protection extensions (for printing the SDL).
+
+    Executed with api/execution.py's short paths for plain leaves and resolvers;
+    `plain_execution` leaves them out (strawberry's and graphql-core's own path, which
+    tests compare answers with).
+    """
     # Factories, not instances: strawberry builds fresh extensions for every request.
     extensions: list[Callable[[], SchemaExtension]] = list(extra_extensions)
     if settings is not None:
@@ -128,6 +134,10 @@ def build_schema(settings: Settings | None = None,
         extensions += [MaskUnexpected, ErrorCodes]
     # Listed last, they exit first: they see errors before codes and masking (metrics).
     extensions += late_extensions
-    return PortfolioSchema(query=Query, mutation=Mutation, subscription=Subscription,
-                           types=NODE_TYPES,
-                           extensions=extensions)
+    schema = PortfolioSchema(query=Query, mutation=Mutation, subscription=Subscription,
+                             types=NODE_TYPES, extensions=extensions,
+                             execution_context_class=None if plain_execution
+                             else LeafExecutionContext)
+    if not plain_execution:
+        thin_resolvers(schema)
+    return schema

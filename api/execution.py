@@ -1,0 +1,400 @@
+"""GraphQL execution with short paths for plain leaves, objects of leaves and resolvers.
+
+A large answer is mostly leaves: `id`, `name`, `state`, `severity` of thousands
+of objects. graphql-core resolves each like any field: a path, a resolve info,
+the middleware chain (api/cost.py's QueryBudget counts every value), the
+resolver, completion by type; each object goes through subfield collection and
+its own loop. For a plain leaf (strawberry's "basic" field, an attribute with no
+resolver, arguments or field extension, or a resolver `thin_resolvers` calls
+directly; `__typename`) of a scalar or enum type, all that yields
+`coerce_output_value(read(source))`. `LeafExecutionContext` computes exactly
+that, per field, and for an object or a list of objects whose selection is
+only such leaves, in one loop. It takes graphql-core's path for everything else
+and wherever the result could differ:
+
+- a null (a non-null field raises its error, located by graphql-core), a value
+  its type does not coerce, a list that is not a list or tuple, a null item;
+- an object its type's `is_type_of` refuses, a null in a list of objects;
+- deferred or streamed fields; any middleware other than the query budget;
+- once the budget has stopped (its middleware then trims what remains).
+
+Values are counted with the budget as its middleware counts them (one per
+field, plus a list's items), so its cap and its deadline stop the same
+queries. tests/api/test_execution.py compares every answer, error and count
+with graphql-core's own path (`build_schema(plain_execution=True)`).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLList,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLString,
+    get_nullable_type,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path, Undefined
+from strawberry import Schema
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+if TYPE_CHECKING:  # api.cost loads api.schema, which loads this module
+    from api.cost import QueryBudget
+
+_DEFINITION = "strawberry-definition"  # strawberry's back reference on a GraphQLField
+_DIRECT = "_portfolio_direct"  # on a resolver of thin_resolvers: the method it calls
+_SLOW = object()  # "take graphql-core's path for this field"
+
+
+@dataclass(frozen=True, slots=True)
+class Leaf:
+    """How to resolve one plain leaf field: `read(source)`, coerce with `coerce`."""
+
+    read: Callable[[Any], Any]
+    coerce: Callable[[Any], Any]
+    non_null: bool
+    is_list: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """A plain field of an object type (or a list of non-null ones) whose selection is
+    itself plain: `read(source)`, checked with the type's `is_type_of`, then `fields`."""
+
+    read: Callable[[Any], Any]
+    non_null: bool
+    is_list: bool
+    object_type: GraphQLObjectType
+    fields: Plan
+
+
+# The selection of an object, when every field in it is plain: (response name, how).
+Plan = list[tuple[str, "Leaf | Nested"]]
+
+
+def reader_of(field_def: GraphQLField) -> Callable[[Any], Any] | None:
+    """How a plain field reads its value from the source: the method `thin_resolvers`
+    calls directly, or the attribute of a strawberry basic field; None otherwise."""
+    definition = field_def.extensions.get(_DEFINITION)
+    if definition is None or field_def.args:
+        return None
+    direct: Callable[[Any], Any] | None = getattr(field_def.resolve, _DIRECT, None)
+    if direct is not None:
+        return direct
+    if (getattr(field_def.resolve, "_is_default", False)
+            and definition.default_resolver is getattr):
+        return attrgetter(definition.python_name)
+    return None
+
+
+def leaf_of(parent_type: GraphQLObjectType, name: str) -> Leaf | None:
+    """The short path for leaf field `name` of `parent_type`, or None when it has none."""
+    if name == "__typename":  # clients such as Apollo ask for it in every selection
+        type_name = parent_type.name
+        return Leaf(read=lambda _source: type_name, coerce=GraphQLString.coerce_output_value,
+                    non_null=True, is_list=False)
+    field_def = parent_type.fields.get(name)
+    read = None if field_def is None else reader_of(field_def)
+    if field_def is None or read is None:
+        return None
+    return_type: GraphQLOutputType = field_def.type
+    inner = get_nullable_type(return_type)
+    is_list = is_list_type(inner)
+    if is_list:
+        item = inner.of_type  # type: ignore[union-attr]
+        if not is_non_null_type(item) or not is_leaf_type(get_nullable_type(item)):
+            return None  # null items are rare: leave them (and their errors) to graphql-core
+        inner = get_nullable_type(item)
+    if not is_leaf_type(inner):
+        return None
+    return Leaf(read=read, coerce=inner.coerce_output_value,
+                non_null=is_non_null_type(return_type), is_list=is_list)
+
+
+def _value(leaf: Leaf, source: Any) -> Any:
+    """The completed value of a plain leaf on `source`, or _SLOW where graphql-core's
+    completion could differ (a null, an uncoercible value: its error is graphql-core's)."""
+    try:
+        value = leaf.read(source)
+        if value is None:
+            return _SLOW if leaf.non_null else None
+        if leaf.is_list:
+            if not isinstance(value, list | tuple):
+                return _SLOW
+            out = []
+            for item in value:
+                coerced = None if item is None else leaf.coerce(item)
+                if coerced is None or coerced is Undefined:
+                    return _SLOW
+                out.append(coerced)
+            return out
+        coerced = leaf.coerce(value)
+    except Exception:
+        return _SLOW
+    return _SLOW if coerced is None or coerced is Undefined else coerced
+
+
+class _Counter:
+    """Charges the query budget as values are completed (so its cap and deadline stop a
+    large plain selection mid-way, as they stop graphql-core's), remembering how much,
+    so that a selection handed back to graphql-core is not counted twice."""
+
+    __slots__ = ("budget", "n")
+
+    def __init__(self, budget: QueryBudget | None) -> None:
+        self.budget = budget
+        self.n = 0
+
+    def charge(self, n: int) -> None:
+        self.n += n
+        if self.budget is not None:
+            self.budget.count(n)  # raises past the cap or the deadline
+
+    def refund(self) -> None:
+        if self.budget is not None:
+            self.budget.resolved -= self.n
+
+
+def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tuple[Any, ...],
+              info: GraphQLResolveInfo[Any], counter: _Counter) -> Any:
+    """The completed objects of `items` (all of `object_type`), or _SLOW: a null item, one
+    its type refuses, or any value that needs graphql-core's completion."""
+    is_type_of = object_type.is_type_of
+    out = []
+    for item in items:
+        if item is None or (is_type_of is not None and is_type_of(item, info) is not True):
+            return _SLOW
+        row: dict[str, Any] = {}
+        n = 0
+        for response_name, how in plan:
+            if type(how) is Leaf:
+                value = _value(how, item)
+                if value is _SLOW:
+                    return _SLOW
+                n += 1 + len(value) if how.is_list and value is not None else 1
+            else:
+                value = _nested(how, item, info, counter)  # type: ignore[arg-type]
+                if value is _SLOW:
+                    return _SLOW
+            row[response_name] = value
+        counter.charge(n)
+        out.append(row)
+    return out
+
+
+def _nested(how: Nested, source: Any, info: GraphQLResolveInfo[Any], counter: _Counter) -> Any:
+    try:
+        value = how.read(source)
+    except Exception:
+        return _SLOW
+    if value is None:
+        if how.non_null:
+            return _SLOW
+        counter.charge(1)
+        return None
+    if how.is_list:
+        if not isinstance(value, list | tuple):
+            return _SLOW
+        counter.charge(1 + len(value))  # a list up front, as the budget's middleware does
+        return _complete(how.fields, how.object_type, value, info, counter)
+    counter.charge(1)
+    done = _complete(how.fields, how.object_type, (value,), info, counter)
+    return done if done is _SLOW else done[0]
+
+
+class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """strawberry's execution context, with the short paths for plain fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from api.cost import QueryBudget  # at run time: see the import under TYPE_CHECKING
+        # Keyed by field groups' identity, like graphql-core's collect_subfields memo, which
+        # keeps each group alive for the whole execution (so are the groups kept here).
+        self._leaves: dict[tuple[str, int], tuple[FieldDetailsList, Leaf | None]] = {}
+        self._plans: dict[tuple[str, int], tuple[FieldDetailsList, Plan | None]] = {}
+        manager = self.middleware_manager
+        middlewares = () if manager is None else manager.middlewares
+        budgets = [m for m in middlewares if isinstance(m, QueryBudget)]
+        # Another middleware would have to see every field: no short path then.
+        self._short = len(budgets) == len(middlewares)
+        self._budget = budgets[0] if budgets else None
+
+    def complete_object_value(self, return_type: GraphQLObjectType,
+                              field_details_list: FieldDetailsList,
+                              info: GraphQLResolveInfo[Any], path: Path, result: Any,
+                              position_context: Any) -> Any:
+        """An object whose selection is plain: checked and built in one go."""
+        plan = self._plan_of(return_type, field_details_list, position_context)
+        if plan is not None:
+            done = self._completed(plan, return_type, (result,), info)
+            if done is not _SLOW:
+                return done[0]
+        return super().complete_object_value(return_type, field_details_list, info, path,
+                                             result, position_context)
+
+    def complete_list_value(self, return_type: GraphQLList[GraphQLOutputType],
+                            field_details_list: FieldDetailsList,
+                            info: GraphQLResolveInfo[Any], path: Path, result: Any,
+                            position_context: Any) -> Any:
+        """A list of objects whose selection is plain: one loop over the items."""
+        item_type = return_type.of_type
+        if is_non_null_type(item_type) and isinstance(result, list | tuple):
+            object_type = get_nullable_type(item_type)
+            if isinstance(object_type, GraphQLObjectType):
+                plan = self._plan_of(object_type, field_details_list, position_context)
+                if plan is not None:
+                    done = self._completed(plan, object_type, result, info)
+                    if done is not _SLOW:
+                        return done
+        return super().complete_list_value(return_type, field_details_list, info, path,
+                                           result, position_context)
+
+    def _completed(self, plan: Plan, object_type: GraphQLObjectType,
+                   items: list[Any] | tuple[Any, ...], info: GraphQLResolveInfo[Any]) -> Any:
+        budget = self._budget
+        if budget is not None and budget.stopped is not None:
+            return _SLOW
+        counter = _Counter(budget)
+        done = _complete(plan, object_type, items, info, counter)
+        if done is _SLOW:
+            counter.refund()  # graphql-core completes (and counts) it instead
+        return done
+
+    def _plan_of(self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList,
+                 position_context: Any) -> Plan | None:
+        """The plan of the selection on `object_type`, if every field in it is plain."""
+        if not self._short or position_context is not None:
+            return None
+        key = (object_type.name, id(field_details_list))
+        planned = self._plans.get(key)
+        if planned is None:
+            planned = self._plans[key] = (field_details_list,
+                                          self._planned(object_type, field_details_list))
+        return planned[1]
+
+    def _planned(self, object_type: GraphQLObjectType,
+                 field_details_list: FieldDetailsList) -> Plan | None:
+        grouped_field_set, deferred, _ = self.collect_subfields(object_type, field_details_list)
+        if deferred:
+            return None
+        plan: Plan = []
+        for response_name, sub_fields in grouped_field_set.items():
+            node = sub_fields[0].node
+            if node.arguments:
+                return None
+            how: Leaf | Nested | None = leaf_of(object_type, node.name.value)
+            if how is None:
+                how = self._nested_of(object_type, node.name.value, sub_fields)
+            if how is None:
+                return None
+            plan.append((response_name, how))
+        return plan
+
+    def _nested_of(self, parent_type: GraphQLObjectType, name: str,
+                   sub_fields: FieldDetailsList) -> Nested | None:
+        field_def = parent_type.fields.get(name)
+        read = None if field_def is None else reader_of(field_def)
+        if field_def is None or read is None:
+            return None
+        inner = get_nullable_type(field_def.type)
+        is_list = is_list_type(inner)
+        if is_list:
+            item = inner.of_type
+            if not is_non_null_type(item):
+                return None
+            inner = get_nullable_type(item)
+        if not isinstance(inner, GraphQLObjectType):
+            return None
+        fields = self._plan_of(inner, sub_fields, None)
+        if fields is None:
+            return None
+        return Nested(read=read, non_null=is_non_null_type(field_def.type), is_list=is_list,
+                      object_type=inner, fields=fields)
+
+    def execute_field(self, parent_type: GraphQLObjectType, source: Any,
+                      field_details_list: FieldDetailsList, path: Path,
+                      position_context: Any) -> Any:
+        if self._short:
+            key = (parent_type.name, id(field_details_list))
+            planned = self._leaves.get(key)
+            if planned is None:
+                node = field_details_list[0].node
+                leaf = None if node.arguments else leaf_of(parent_type, node.name.value)
+                planned = self._leaves[key] = (field_details_list, leaf)
+            leaf = planned[1]
+            if leaf is not None:
+                value = _value(leaf, source)
+                if value is not _SLOW:
+                    count = 1 + len(value) if leaf.is_list and value is not None else 1
+                    value = self._counted(count, value)
+                if value is not _SLOW:
+                    return value
+        return super().execute_field(parent_type, source, field_details_list, path,
+                                     position_context)
+
+    def _counted(self, n: int, value: Any) -> Any:
+        """`value`, counted as QueryBudget.resolve would count it (past the budget's cap or
+        deadline this raises its error); once the budget stopped, _SLOW: the middleware
+        trims what remains."""
+        budget = self._budget
+        if budget is None:
+            return value
+        if budget.stopped is not None:
+            return _SLOW
+        budget.count(n)
+        return value
+
+
+def thin_resolvers(schema: Schema) -> list[str]:
+    """Call resolvers that take only `self` directly: `Feature.pi`, `Epic.features`, ...
+
+    strawberry runs every resolver through a wrapper that builds its `Info`,
+    converts arguments and runs field extensions and exception handlers; a sync
+    resolver of a nested field that takes none of those is called as
+    `resolver(source)` instead (graphql-core's middleware, so the query budget,
+    still wraps it). Root fields keep strawberry's path (their permission
+    extensions, `info`, async). Returns the fields changed, as `Type.field`.
+    """
+    if getattr(schema.schema_converter, "_exception_handler_specs", None):
+        return []  # exception handlers convert errors inside strawberry's wrapper
+    core = schema._schema
+    roots = {core.query_type, core.mutation_type, core.subscription_type}
+    changed = []
+    for type_ in core.type_map.values():
+        if (not isinstance(type_, GraphQLObjectType) or type_ in roots
+                or type_.name.startswith("__")):
+            continue
+        for name, field_def in type_.fields.items():
+            definition = field_def.extensions.get(_DEFINITION)
+            resolver = getattr(definition, "base_resolver", None)
+            if (resolver is None or definition.extensions or field_def.args
+                    or resolver.is_async or not inspect.isfunction(resolver.wrapped_func)
+                    or list(inspect.signature(resolver.wrapped_func).parameters) != ["self"]):
+                continue
+            field_def.resolve = _direct(resolver.wrapped_func)
+            changed.append(f"{type_.name}.{name}")
+    return changed
+
+
+def _direct(method: Callable[[Any], Any]) -> Callable[..., Any]:
+    def resolve(source: Any, _info: Any) -> Any:
+        return method(source)
+
+    resolve.__qualname__ = f"direct({method.__qualname__})"
+    setattr(resolve, _DIRECT, method)
+    return resolve
+
+
+__all__ = ["Leaf", "LeafExecutionContext", "Nested", "Plan", "leaf_of", "reader_of",
+           "thin_resolvers"]
