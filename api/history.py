@@ -23,8 +23,7 @@ from graph.store import AuditEntry, Store
 from graph.view import PortfolioView
 from rules.evaluate import evaluate
 from rules.events import ViolationEvent, event_from_json, policy_fingerprint, violation_events
-from rules.incremental import Change as RuleChange
-from rules.incremental import evaluate_change
+from rules.incremental import Touched, evaluate_change
 from rules.policy import Policy
 from rules.violation import Violation
 
@@ -266,7 +265,7 @@ class HistoryService:
         # The later version's violations from the earlier one's and what differs between
         # them (rules/incremental.py; equal to a full evaluation, cached on its view).
         new_v: list[Violation] = after_view.derived("violations", lambda: evaluate_change(
-            before, old_v, after, RuleChange.between(before, after), self.policy).violations)
+            before, old_v, after, Touched.between(before, after), self.policy).violations)
         old_keys, new_keys = {v.key for v in old_v}, {v.key for v in new_v}
         diff.violations_opened = [v for v in new_v if v.key not in old_keys]
         diff.violations_closed = [v for v in old_v if v.key not in new_keys]

@@ -41,8 +41,7 @@ from rules import ranking as rules_ranking
 from rules.evaluate import blocking, evaluate
 from rules.events import policy_fingerprint, violation_events
 from rules.impact import ImpactResult, impact
-from rules.incremental import Change as RuleChange
-from rules.incremental import evaluate_change
+from rules.incremental import Touched, evaluate_change
 from rules.policy import Policy
 from rules.trace import Trace, Tracer
 from rules.violation import Violation
@@ -95,7 +94,7 @@ class PortfolioService:
                           change: Change) -> list[Violation]:
         """`after`'s violations, from `before`'s and the change (rules/incremental.py)."""
         return evaluate_change(before, self._evaluate(before), after,
-                               _rule_change(before, after, change), self.policy).violations
+                               Touched.by(before, after, change), self.policy).violations
 
     def _with_events(self, audit: AuditRecord, before: Portfolio,
                      after: list[Violation]) -> AuditRecord:
@@ -376,7 +375,7 @@ class PortfolioService:
         after = apply(before, change)
         # Only the rules and subjects the change can touch are evaluated again.
         evaluation = evaluate_change(before, self._evaluate(before), after,
-                                     _rule_change(before, after, change), self.policy)
+                                     Touched.by(before, after, change), self.policy)
         found, new = evaluation.violations, evaluation.introduced()
         blocked = blocking(new)
         if blocked and justification is None:
@@ -447,15 +446,6 @@ class PortfolioService:
         if version is None:
             return None
         return ChangeOutcome(applied=True, item=item)
-
-
-def _rule_change(before: Portfolio, after: Portfolio, change: Change) -> RuleChange:
-    """What a change touches, as incremental evaluation needs it."""
-    if isinstance(change, PutDocument):
-        return RuleChange.of(change.items, added=change.dependencies)
-    if isinstance(change, RemoveDependency):
-        return RuleChange.of(removed=[(change.from_id, change.to_id)])
-    return RuleChange.between(before, after)  # a delete cascades: compare by identity
 
 
 def _check_override(actor: Actor, justification: str | None) -> None:

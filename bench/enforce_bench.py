@@ -22,11 +22,11 @@ from collections.abc import Callable
 from bench.rules_bench import build
 from graph.model import EpicState, Portfolio
 from rules.evaluate import evaluate, introduced
-from rules.incremental import Change, evaluate_change
+from rules.incremental import Touched, evaluate_change
 from rules.policy import default_policy
 from rules.scope import Index
 
-Changed = tuple[Portfolio, Change]
+Changed = tuple[Portfolio, Touched]
 
 
 def changes(p: Portfolio) -> list[tuple[str, Callable[[int], Changed]]]:
@@ -38,14 +38,14 @@ def changes(p: Portfolio) -> list[tuple[str, Callable[[int], Changed]]]:
         old = p.features[f"F-{(i * 7919) % n}"]
         new = old.model_copy(update=update)
         after.put(new)
-        return after, Change.of([new])
+        return after, Touched.of([new])
 
     def epic(i: int, **update: object) -> Changed:
         after = p.copy()
         old = p.epics[f"E-{(i * 31) % len(p.epics)}"]
         new = old.model_copy(update=update)
         after.put(new)
-        return after, Change.of([new])
+        return after, Touched.of([new])
 
     ordered = sorted(p.dependencies)
 
@@ -58,20 +58,20 @@ def changes(p: Portfolio) -> list[tuple[str, Callable[[int], Changed]]]:
             pair = (f"F-{a}", f"F-{a - 550}")
         after = p.copy()
         after.dependencies.add(pair)
-        return after, Change.of(added=[pair])
+        return after, Touched.of(added=[pair])
 
     def remove(i: int) -> Changed:
         pair = ordered[(i * 7919) % len(ordered)]
         after = p.copy()
         after.dependencies.discard(pair)
-        return after, Change.of(removed=[pair])
+        return after, Touched.of(removed=[pair])
 
     def team(i: int) -> Changed:
         old = p.teams[f"T-{i % len(p.teams)}"]
         new = old.model_copy(update={"capacity": {k: v + 1 for k, v in old.capacity.items()}})
         after = p.copy()
         after.put(new)
-        return after, Change.of([new])
+        return after, Touched.of([new])
 
     def rename(collection: str, prefix: str) -> Callable[[int], Changed]:
         def run(i: int) -> Changed:
@@ -80,7 +80,7 @@ def changes(p: Portfolio) -> list[tuple[str, Callable[[int], Changed]]]:
             new = old.model_copy(update={"name" if hasattr(old, "name") else "title": f"x{i}"})
             after = p.copy()
             after.put(new)
-            return after, Change.of([new])
+            return after, Touched.of([new])
         return run
 
     def key_result(i: int) -> Changed:
@@ -88,14 +88,14 @@ def changes(p: Portfolio) -> list[tuple[str, Callable[[int], Changed]]]:
         new = old.model_copy(update={"objective": f"O-{(i + 1) % len(p.objectives)}"})
         after = p.copy()
         after.put(new)
-        return after, Change.of([new])
+        return after, Touched.of([new])
 
     def delete(prefix: str, count: int) -> Callable[[int], Changed]:
         def run(i: int) -> Changed:
             item = p.get(f"{prefix}-{(i * 7919) % count}")
             assert item is not None
             after = p.without(item.id)
-            return after, Change.between(p, after)
+            return after, Touched.between(p, after)
         return run
 
     return [
@@ -144,7 +144,7 @@ def main() -> None:
         print(f"{size:>8} index built from nothing in {built:.0f} ms (under tracemalloc), "
               f"holding {held / 2**20:.1f} MiB; {len(known)} violations")
         del index
-        evaluate_change(p, known, p, Change(), policy)  # the index of `p`, as the service has it
+        evaluate_change(p, known, p, Touched(), policy)  # the index of `p`, as the service has it
         full_repeat, incr_repeat = (3, 11) if size > 10_000 else (7, 31)
         for name, make in changes(p):
             full_samples: list[float] = []

@@ -1,6 +1,6 @@
 """Evaluate a change: re-run only the rules, and the subjects, the change can touch.
 
-`evaluate_change(before, before_violations, after, change, policy).violations`
+`evaluate_change(before, before_violations, after, touched, policy).violations`
 equals `evaluate(after, policy)` given `before_violations == evaluate(before,
 policy)`: a rule the change does not touch (per its `Scope`) keeps its
 violations; a scoped rule is re-run on a slice of `after` holding only the
@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from graph.changes import Change, PutDocument, RemoveDependency
 from graph.model import Item, Kind, Portfolio, kind_of
 from rules.evaluate import evaluate, introduced
 from rules.guardrails.registry import registered
@@ -34,8 +35,9 @@ CACHED_SNAPSHOTS = 2
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """What changed between two snapshots: item ids by kind, dependencies added and removed.
+class Touched:
+    """What a change touched between two snapshots: item ids by kind, dependencies added
+    and removed (the change itself, as a value, is graph.changes.Change).
 
     Every item whose value differs must be named (added, updated or deleted,
     including items a delete rewrote to drop a link); naming more is allowed.
@@ -51,8 +53,8 @@ class Change:
         items: Iterable[Item] = (),
         added: Iterable[tuple[str, str]] = (),
         removed: Iterable[tuple[str, str]] = (),
-    ) -> Change:
-        """The change that puts `items` and adds/removes those dependencies."""
+    ) -> Touched:
+        """What putting `items` and adding/removing those dependencies touches."""
         by_kind: dict[Kind, set[str]] = {}
         for item in items:
             by_kind.setdefault(kind_of(item), set()).add(item.id)
@@ -63,8 +65,17 @@ class Change:
         )
 
     @classmethod
-    def between(cls, before: Portfolio, after: Portfolio) -> Change:
-        """The change from `before` to `after`, found by item identity (items are frozen)."""
+    def by(cls, before: Portfolio, after: Portfolio, change: Change) -> Touched:
+        """What `change` touched, taking `before` to `after`."""
+        if isinstance(change, PutDocument):
+            return cls.of(change.items, added=change.dependencies)
+        if isinstance(change, RemoveDependency):
+            return cls.of(removed=[(change.from_id, change.to_id)])
+        return cls.between(before, after)  # a delete cascades: compare by identity
+
+    @classmethod
+    def between(cls, before: Portfolio, after: Portfolio) -> Touched:
+        """What differs from `before` to `after`, found by item identity (items are frozen)."""
         by_kind: dict[Kind, frozenset[str]] = {}
         for kind in Kind:
             old, new = before.collection(kind), after.collection(kind)
@@ -115,7 +126,7 @@ def evaluate_change(
     before: Portfolio,
     before_violations: Sequence[Violation],
     after: Portfolio,
-    change: Change,
+    change: Touched,
     policy: Policy,
 ) -> Reevaluation:
     """`after`'s violations from `before`'s (`evaluate(before, policy)`) and the change."""

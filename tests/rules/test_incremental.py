@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
+from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency, apply
 from graph.model import (
     Epic,
     EpicState,
@@ -39,7 +40,7 @@ from graph.model import (
 from rules.evaluate import evaluate, introduced
 from rules.guardrails import registry
 from rules.guardrails.registry import Rule, registered
-from rules.incremental import Change, evaluate_change
+from rules.incremental import Touched, evaluate_change
 from rules.policy import Policy, policy_from_mapping
 from rules.scope import Index
 from rules.settings import RuleSettings
@@ -215,7 +216,7 @@ def _changed(old: Any, model: type[Any], item_id: str, fields: dict[str, Any],
 
 
 @st.composite
-def step(draw: st.DrawFn, p: Portfolio) -> tuple[str, Portfolio, Change]:
+def step(draw: st.DrawFn, p: Portfolio) -> tuple[str, Portfolio, Touched]:
     """One change to `p`: what it is, the snapshot after it, and the change as the service
     describes it."""
     kinds = [k for k in Kind if k is not Kind.FEATURE and k is not Kind.EPIC]
@@ -229,7 +230,7 @@ def step(draw: st.DrawFn, p: Portfolio) -> tuple[str, Portfolio, Change]:
         item = upserted_item(draw, p, kind)
         after.put(item)
         described = draw(st.booleans())
-        change = Change.of([item]) if described else Change.between(p, after)
+        change = Touched.of([item]) if described else Touched.between(p, after)
         return f"upsert {kind.value}", after, change
     if what == "batch":
         items = [upserted_item(draw, after, draw(st.sampled_from(list(Kind))))
@@ -240,31 +241,31 @@ def step(draw: st.DrawFn, p: Portfolio) -> tuple[str, Portfolio, Change]:
         added = draw(st.lists(st.tuples(st.sampled_from(features), st.sampled_from(features)),
                               max_size=2)) if features else []
         after.dependencies.update(added)
-        return "batch", after, Change.of(items, added=added)
+        return "batch", after, Touched.of(items, added=added)
     if what == "add dependency":
         features = existing(p, Kind.FEATURE)
         if not features:
-            return "nothing", after, Change()
+            return "nothing", after, Touched()
         a = draw(st.sampled_from(features))
         b = draw(st.one_of(st.sampled_from(features), st.just(a)))  # a self loop, often
         after.dependencies.add((a, b))
-        return "add dependency", after, Change.of(added=[(a, b)])
+        return "add dependency", after, Touched.of(added=[(a, b)])
     if what == "remove dependency":
         if not p.dependencies:
-            return "nothing", after, Change()
+            return "nothing", after, Touched()
         dependency = draw(st.sampled_from(sorted(p.dependencies)))
         after.dependencies.discard(dependency)
-        return "remove dependency", after, Change.of(removed=[dependency])
+        return "remove dependency", after, Touched.of(removed=[dependency])
     # An objective that still has key results cannot be deleted (the service: IN_USE).
     in_use = {k.objective for k in p.key_results.values()}
     ids = sorted(i for kind in Kind for i in p.collection(kind) if i not in in_use)
     if not ids:
-        return "nothing", after, Change()
+        return "nothing", after, Touched()
     item_id = draw(st.sampled_from(ids))
     kind = p.kind_of_id(item_id)
     assert kind is not None
     after = deleted(p, item_id)
-    return f"delete {kind.value}", after, Change.between(p, after)
+    return f"delete {kind.value}", after, Touched.between(p, after)
 
 
 def as_sets(index: Index) -> list[dict[str, set[str]]]:
@@ -327,7 +328,7 @@ def test_a_rule_without_a_scope_is_run_whole(monkeypatch: pytest.MonkeyPatch) ->
     after = before.copy()
     renamed = Theme(id="TH-0", name="Zeta")
     after.put(renamed)
-    result = evaluate_change(before, evaluate(before, policy), after, Change.of([renamed]), policy)
+    result = evaluate_change(before, evaluate(before, policy), after, Touched.of([renamed]), policy)
     assert [v.rule for v in result.violations if v.rule == rule.id] == [rule.id]
     assert result.violations == evaluate(after, policy)
 
@@ -339,7 +340,35 @@ def test_a_large_change_is_evaluated_in_full() -> None:
     items = [feature(f"F-{100 + i}", epic="E-9") for i in range(80)]
     for item in items:
         after.put(item)
-    result = evaluate_change(before, evaluate(before, policy), after, Change.of(items), policy)
+    result = evaluate_change(before, evaluate(before, policy), after, Touched.of(items), policy)
     assert result.recomputed is result.violations
     assert result.violations == evaluate(after, policy)
 
+
+
+def _covers(named: Touched, differing: Touched) -> bool:
+    return (all(ids <= named.items.get(kind, frozenset())
+                for kind, ids in differing.items.items())
+            and differing.added <= named.added and differing.removed <= named.removed)
+
+
+def test_what_a_stored_change_touches_covers_what_differs() -> None:
+    """`Touched.by` (how the service describes graph.changes values) names at least every
+    item and dependency that differs, for each kind of change; a delete's cascade too."""
+    before = base()
+    feature_id = sorted(before.features)[0]
+    renamed = before.features[feature_id].model_copy(update={"name": "renamed"})
+    a, b = sorted(before.features)[:2]
+    dependency = sorted(before.dependencies)[0]
+    epic_id = sorted(before.epics)[0]
+    changes: list[Change] = [
+        PutDocument((renamed,), ((a, b),)),
+        RemoveDependency(*dependency),
+        DeleteItem(epic_id),  # its features lose their epic: a cascade
+        DeleteItem(feature_id),
+    ]
+    for change in changes:
+        after = apply(before, change)
+        differing = Touched.between(before, after)
+        assert any(differing.items.values()) or differing.added or differing.removed, change
+        assert _covers(Touched.by(before, after, change), differing), change
