@@ -58,7 +58,7 @@ async def main() -> None:
         service = await open_service(root / "data")
         await service.import_document(doc, ACTOR)
         f = probe_filters(doc)
-        settings = Settings(jwt_secret=None, max_aliases=100, max_tokens=100_000)
+        settings = Settings(jwt_secret=None)
         app = create_app(settings, service=service)
         _inline_queries()
         transport = httpx.ASGITransport(app=app)

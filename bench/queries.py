@@ -54,7 +54,7 @@ NESTED_FIELDS = """id name epics { id name features { id name dependsOn { id nam
 
 
 def traces(ids: Sequence[str]) -> str:
-    """One request tracing many items: one alias per id (needs max_aliases >= len(ids))."""
+    """One request tracing many items, one alias per id (PORTFOLIO_MAX_ALIASES: 200)."""
     aliases = "\n".join(f't{n}: trace(id: "{i}") {{ ...T }}' for n, i in enumerate(ids))
     return f"query Traces {{\n{aliases}\n}}\nfragment T on Trace {{ {TRACE_FIELDS} }}"
 
