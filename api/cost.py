@@ -52,6 +52,7 @@ from graphql import (
 )
 from graphql.pyutils import is_awaitable
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from api.errors import ApiError, ErrorCode
 from api.schema.paging import MAX_FIRST
@@ -344,9 +345,18 @@ class EstimateCache:
             self._portfolio = portfolio
         return self._estimates
 
-    async def for_request(self, context: Any, document: Any) -> Estimates:
+    async def for_request(self, context: Any, document: Any, *, reuse: bool = False) -> Estimates:
         """Estimates for the request's view (the one its resolvers answer from); with
-        violation sizes when it asks for them."""
+        violation sizes when it asks for them.
+
+        With `reuse` (a mutation: it runs on the server's loop), the estimates last
+        computed serve whatever their version, once there are some: a version differs
+        from the one before by one change, and walking the portfolio (or evaluating an
+        older version's violations) there held every other request back under load."""
+        if reuse and self._estimates is not None:
+            if _mentions(document, "violations") and self._violations is not None:
+                return self._violations[1]
+            return self._estimates
         view = await context.view()
         portfolio = view.portfolio
         estimates = self.of(portfolio)
@@ -414,7 +424,9 @@ class QueryBudget(SchemaExtension):
         if ctx.graphql_document is None or not hasattr(ctx.context, "view"):
             return None
         try:
-            estimates = await self.cache.for_request(ctx.context, ctx.graphql_document)
+            estimates = await self.cache.for_request(
+                ctx.context, ctx.graphql_document,
+                reuse=ctx.operation_type is OperationType.MUTATION)
         except Exception:  # an outage: the resolvers report it; the runtime cap still holds
             logger.debug("no cost estimate for this request", exc_info=True)
             return None

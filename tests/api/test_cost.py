@@ -249,3 +249,38 @@ async def test_the_deadline_is_checked_inside_resolution() -> None:
     assert result.data is None
     [error] = result.errors or []
     assert error.extensions == {"code": "TIMEOUT"} and "0.05 s" in error.message
+
+
+async def test_a_mutation_reuses_the_estimates_last_computed(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutations run on the server's loop: they never walk a new version's portfolio (nor
+    evaluate its violations) for an estimate, once some estimates exist; queries do."""
+    from graph.view import PortfolioView
+
+    walked: list[int] = []
+    real = Estimates.of
+    monkeypatch.setattr(Estimates, "of", staticmethod(
+        lambda p: walked.append(p.version) or real(p)))
+    evaluated: list[int] = []
+
+    class Service:
+        def violations_in(self, view: PortfolioView) -> list[Any]:
+            evaluated.append(view.version)
+            return []
+
+    class Request:
+        def __init__(self, version: int) -> None:
+            self.service, self._view = Service(), PortfolioView(Portfolio(version=version))
+
+        async def view(self) -> PortfolioView:
+            return self._view
+
+    cache = EstimateCache()
+    asks_violations = graphql.parse("mutation { upsertFeature { violations { rule } } }")
+    first = await cache.for_request(Request(1), asks_violations, reuse=True)
+    assert walked == [1] and evaluated == [1]  # nothing to reuse yet: computed once
+    again = await cache.for_request(Request(2), asks_violations, reuse=True)
+    assert again is first and walked == [1] and evaluated == [1]
+    query = graphql.parse("{ violations { rule } }")
+    await cache.for_request(Request(2), query)
+    assert walked == [1, 2] and evaluated == [1, 2]
