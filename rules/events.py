@@ -54,6 +54,7 @@ def violation_events(before: Iterable[Violation],
     >>> [e.kind.value for e in violation_events([wip(1.0)], [])], violation_events([], [])
     (['CLOSED'], [])
     """
+    before, after = _touched(list(before), list(after))
     old = _by_key(before)
     new = _by_key(after)
     out: list[ViolationEvent] = []
@@ -69,6 +70,23 @@ def violation_events(before: Iterable[Violation],
                for key, was in old.items() if key not in new)
     out.sort(key=lambda e: e.violation.sort_key)
     return out
+
+
+def _touched(before: list[Violation],
+             after: list[Violation]) -> tuple[list[Violation], list[Violation]]:
+    """The violations of the (rule, subject) pairs where `before` and `after` differ.
+
+    An incremental evaluation hands on the violations it did not recompute as the same
+    objects, so after one change most pairs hold the same objects on both sides:
+    comparing by identity first leaves only what the change touched. Every key
+    includes the rule and subject, so no key is split (the events are exact)."""
+    kept = {id(v) for v in before}.intersection(id(v) for v in after)
+    touched = {(v.rule, v.subject_id) for side in (before, after) for v in side
+               if id(v) not in kept}
+    if len(touched) * 2 > len(before) + len(after):
+        return before, after
+    return ([v for v in before if (v.rule, v.subject_id) in touched],
+            [v for v in after if (v.rule, v.subject_id) in touched])
 
 
 def _by_key(violations: Iterable[Violation]) -> dict[tuple[str, ...], Violation]:
