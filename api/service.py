@@ -201,6 +201,24 @@ class PortfolioService:
     async def _import_once(self, raw: Any, actor: Actor,
                            validate: Validate) -> ImportOutcome | None:
         before = await self.snapshot()
+        # Validating, applying and evaluating a large document is seconds of CPU work:
+        # off the server's loop, which keeps answering meanwhile.
+        prepared = await asyncio.to_thread(self._prepare_import, before, raw, actor, validate)
+        if isinstance(prepared, ImportOutcome):
+            return prepared
+        after, change, audit, found, created, updated = prepared
+        version = await self.store.write(change, before.version, audit)
+        if version is None:
+            return None
+        self._adopt(after, version)
+        self._evaluated = (version, found)
+        return ImportOutcome(applied=True, created=created, updated=updated, violations=found)
+
+    def _prepare_import(self, before: Portfolio, raw: Any, actor: Actor, validate: Validate
+                        ) -> ImportOutcome | tuple[Portfolio, PutDocument, AuditRecord,
+                                                   list[Violation], list[str], list[str]]:
+        """The import's change, the portfolio after it, its audit record and violations;
+        or the outcome that refuses it."""
         parsed = validate(raw, scale=self.policy.wsjf_scale, existing=before.kinds())
         if not isinstance(parsed, ParsedDocument):
             return ImportOutcome(applied=False, errors=parsed)
@@ -216,13 +234,7 @@ class PortfolioService:
             item_ids=tuple(created + updated),
         )
         found = self._violations_after(before, after, change)
-        version = await self.store.write(change, before.version,
-                                         self._with_events(audit, before, found))
-        if version is None:
-            return None
-        self._adopt(after, version)
-        self._evaluated = (version, found)
-        return ImportOutcome(applied=True, created=created, updated=updated, violations=found)
+        return after, change, self._with_events(audit, before, found), found, created, updated
 
     # --- export and the archive's import --------------------------------------------
 

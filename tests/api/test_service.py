@@ -260,3 +260,25 @@ async def test_an_items_source_is_stored_and_survives_an_edit(engine: Engine) ->
     assert not outcome_bad.applied
     assert {e.path for e in outcome_bad.errors} == {"features.0.source.key",
                                                     "features.0.source.importedAt"}
+
+
+async def test_an_import_validates_and_evaluates_off_the_event_loop(
+        service: PortfolioService) -> None:
+    """Validating and evaluating a large document is CPU work: it runs in a worker thread,
+    so the server's loop answers other requests meanwhile; the write itself stays on it."""
+    import threading
+
+    from graph.document import validate_document
+
+    threads: list[threading.Thread] = []
+
+    def validate(raw: Any, **options: Any) -> Any:
+        threads.append(threading.current_thread())
+        return validate_document(raw, **options)
+
+    outcome = await service.import_document(example(), ADMIN, validate=validate)
+    assert outcome.applied, outcome.errors
+    assert threads and threads[0] is not threading.current_thread()
+    remembered = service.store.remembered()  # the service adopted what it wrote
+    assert remembered is not None and remembered.version == await service.store.version()
+    assert set(remembered.features) == {f["id"] for f in example()["features"]}
