@@ -39,7 +39,7 @@ from graph.store import AuditEntry, AuditRecord, Store
 from graph.view import PortfolioView
 from rules import ranking as rules_ranking
 from rules.evaluate import blocking, evaluate
-from rules.events import policy_fingerprint, violation_events
+from rules.events import KeyedViolations, events_between, keyed, policy_fingerprint
 from rules.impact import ImpactResult, impact
 from rules.incremental import Change as RuleChange
 from rules.incremental import evaluate_change
@@ -73,6 +73,7 @@ class PortfolioService:
         self.store = store
         self.policy = policy
         self._evaluated: tuple[int, list[Violation]] | None = None
+        self._keyed_last: KeyedViolations | None = None
         self._view: PortfolioView | None = None
         # One change at a time in this process: concurrent changes would only lose
         # the version race to each other after a full evaluation each. The version
@@ -100,8 +101,18 @@ class PortfolioService:
     def _with_events(self, audit: AuditRecord, before: Portfolio,
                      after: list[Violation]) -> AuditRecord:
         """The audit record with the violation events the change causes, stored with it."""
-        events = violation_events(self._evaluate(before), after)
+        events = events_between(self._keyed(self._evaluate(before)), self._keyed(after))
         return replace(audit, events=[e.as_json() for e in events], policy=self._fingerprint)
+
+    def _keyed(self, violations: list[Violation]) -> KeyedViolations:
+        """`violations` by key, kept for the last list asked: a change's `after` is the
+        next change's `before` (the same list, see `_evaluated`), and keys of violations
+        carried over from the list before are not computed again."""
+        cached = self._keyed_last
+        if cached is not None and cached.violations is violations:
+            return cached
+        self._keyed_last = keyed(violations, cached)
+        return self._keyed_last
 
     # --- reads that need the whole portfolio --------------------------------
 

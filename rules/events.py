@@ -54,11 +54,56 @@ def violation_events(before: Iterable[Violation],
     >>> [e.kind.value for e in violation_events([wip(1.0)], [])], violation_events([], [])
     (['CLOSED'], [])
     """
-    old = _by_key(before)
-    new = _by_key(after)
+    return events_between(keyed(list(before)), keyed(list(after)))
+
+
+Key = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class KeyedViolations:
+    """One evaluation's violations by key (the largest excess where a rule reports a key
+    twice), with each one's key by identity, so that the next version's map computes keys
+    only for the violations the incremental evaluation did not carry over."""
+
+    violations: list[Violation]  # holds them: `key_of` is by id(), valid while they live
+    by_key: dict[Key, Violation]
+    key_of: dict[int, Key]
+
+
+def keyed(violations: list[Violation], previous: KeyedViolations | None = None
+          ) -> KeyedViolations:
+    """`violations` by key; keys of objects `previous` holds too are taken from it.
+
+    >>> import rules.guardrails  # registers the rules
+    >>> v = Violation("kanban.wip-limit", Severity.ERROR, SubjectType.EPIC_STATE,
+    ...               "ANALYZING", (), 1.0, "...")
+    >>> list(keyed([v], keyed([v])).by_key)
+    [('kanban.wip-limit', 'ANALYZING')]
+    """
+    known = previous.key_of if previous is not None else {}
+    found: dict[Key, Violation] = {}
+    key_of: dict[int, Key] = {}
+    for violation in violations:
+        # An id `previous` knows is this very object: previous keeps its own alive.
+        key = known.get(id(violation))
+        if key is None:
+            key = violation.key
+        key_of[id(violation)] = key
+        known_violation = found.get(key)
+        if known_violation is None or violation.excess > known_violation.excess:
+            found[key] = violation
+    return KeyedViolations(violations, found, key_of)
+
+
+def events_between(before: KeyedViolations, after: KeyedViolations) -> list[ViolationEvent]:
+    """violation_events from the keyed maps of two evaluations."""
+    old, new = before.by_key, after.by_key
     out: list[ViolationEvent] = []
     for key, now in new.items():
         was = old.get(key)
+        if was is now:
+            continue  # carried over unchanged
         if was is None:
             out.append(ViolationEvent(EventKind.OPENED, now, None))
         elif now.excess > was.excess + EXCESS_TOLERANCE:
@@ -69,16 +114,6 @@ def violation_events(before: Iterable[Violation],
                for key, was in old.items() if key not in new)
     out.sort(key=lambda e: e.violation.sort_key)
     return out
-
-
-def _by_key(violations: Iterable[Violation]) -> dict[tuple[str, ...], Violation]:
-    """One violation per key: the largest excess where a rule reports a key twice."""
-    found: dict[tuple[str, ...], Violation] = {}
-    for violation in violations:
-        known = found.get(violation.key)
-        if known is None or violation.excess > known.excess:
-            found[violation.key] = violation
-    return found
 
 
 def policy_fingerprint(policy: Policy) -> str:

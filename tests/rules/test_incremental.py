@@ -37,6 +37,7 @@ from graph.model import (
     Wsjf,
 )
 from rules.evaluate import evaluate, introduced
+from rules.events import events_between, keyed, violation_events
 from rules.guardrails import registry
 from rules.guardrails.registry import Rule, registered
 from rules.incremental import Change, evaluate_change
@@ -285,11 +286,15 @@ def test_incremental_evaluation_equals_a_full_one_after_every_change(data: st.Da
         what, after, change = data.draw(step(before))
         note(f"{what}: {change}")
         event(what)
+        keys = keyed(violations)
         result = evaluate_change(before, violations, after, change, policy)
         full = evaluate(after, policy)
         assert result.recomputed is not result.violations, "took the full-evaluation path"
         assert result.violations == full
         assert result.introduced() == introduced(violations, full)
+        # the write path's events: keys carried over from the evaluation before
+        assert events_between(keys, keyed(result.violations, keys)) == \
+            violation_events(violations, full)
         index = index.updated(before, after, change.items, change.added - before.dependencies,
                               change.removed & before.dependencies)
         assert as_sets(index) == as_sets(Index.build(after))
