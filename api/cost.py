@@ -15,16 +15,18 @@ data: nothing runs past it.
 
 A list of n children under p parents is estimated at max(p * average, most):
 the exact total when the parents are all items of a kind, and the largest
-list when there is one parent. Estimates are built once per snapshot version.
+list when there is one parent. Estimates are kept per snapshot version, each list's
+size computed when an operation first needs it.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +104,55 @@ IMPACT_KINDS = {"items": Kind.FEATURE, "slips": Kind.FEATURE, "teams": Kind.TEAM
                 "objectives": Kind.OBJECTIVE, "themes": Kind.THEME}
 
 
+Sizing = Callable[[], Fanout]
+
+
+class LazyFanouts(Mapping[tuple[str, str], Fanout]):
+    """Fanouts by (GraphQL type, field), each computed when first read, then kept.
+
+    Estimates are per snapshot version, and every write makes a version: computing
+    all of them (a pass over every feature, dependency and epic reach: ~10 ms at 5,000
+    features) for each new version made every enforced write pay for lists it never
+    asks for. An operation reads the few its selection names. Two threads reading one
+    key at once both compute the same value: harmless.
+    """
+
+    def __init__(self, sizings: Mapping[tuple[str, str], Sizing]) -> None:
+        self._sizings = sizings
+        self._known: dict[tuple[str, str], Fanout] = {}
+
+    def __getitem__(self, key: tuple[str, str]) -> Fanout:
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = self._sizings[key]()
+        return found
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._sizings)
+
+    def __len__(self) -> int:
+        return len(self._sizings)
+
+
+class _Ahead(Mapping[tuple[str, str], int]):
+    """The average size of each list of at least one, rounded down; read key by key."""
+
+    def __init__(self, fanouts: Mapping[tuple[str, str], Fanout]) -> None:
+        self._fanouts = fanouts
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        fanout = self._fanouts[key]
+        if fanout.avg < 1:
+            raise KeyError(key)
+        return int(fanout.avg)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return (key for key, f in self._fanouts.items() if f.avg >= 1)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
 @dataclass(frozen=True, slots=True)
 class Estimates:
     """List sizes of one snapshot, by (GraphQL type, field)."""
@@ -113,73 +164,93 @@ class Estimates:
 
     @classmethod
     def of(cls, portfolio: Portfolio) -> Estimates:
+        """The estimates of `portfolio`; each list's size is computed the first time an
+        operation asks for it (see LazyFanouts)."""
         p = portfolio
         counts = {kind: len(p.collection(kind)) for kind in Kind}
         n = counts.__getitem__
 
-        def link(parents: Kind, keys: Iterable[str | None]) -> Fanout:
-            return Fanout.of(_grouped(keys).values(), n(parents))
+        def link(parents: Kind, keys: Callable[[], Iterable[str | None]]) -> Sizing:
+            return lambda: Fanout.of(_grouped(keys()).values(), n(parents))
 
-        tracer = Tracer(p)
-        reach = {e: tracer.epic_reach(e) for e in p.epics}
-        theme_epics = _grouped(t for r in reach.values() for t in r.theme_ids)
-        features_per_epic = _grouped(f.epic for f in p.features.values())
-        theme_features: Counter[str] = Counter()
-        for epic_id, r in reach.items():
-            for theme in r.theme_ids:
-                theme_features[theme] += features_per_epic.get(epic_id, 0)
+        def sized(parents: Kind, sizes: Callable[[], Iterable[int]]) -> Sizing:
+            return lambda: Fanout.of(sizes(), n(parents))
+
+        @functools.cache
+        def reach() -> dict[str, Any]:
+            tracer = Tracer(p)
+            return {e: tracer.epic_reach(e) for e in p.epics}
+
+        @functools.cache
+        def features_per_epic() -> Counter[str]:
+            return _grouped(f.epic for f in p.features.values())
+
+        def theme_features() -> Iterable[int]:
+            per_theme: Counter[str] = Counter()
+            for epic_id, r in reach().items():
+                for theme in r.theme_ids:
+                    per_theme[theme] += features_per_epic().get(epic_id, 0)
+            return per_theme.values()
+
         epics = p.epics.values()
-        fanouts: dict[tuple[str, str], Fanout] = {
-            ("ProgramIncrement", "features"): link(Kind.PI, (f.pi for f in p.features.values())),
-            ("Team", "features"): link(Kind.TEAM, (f.team for f in p.features.values())),
-            ("Epic", "features"): Fanout.of(features_per_epic.values(), n(Kind.EPIC)),
-            ("Feature", "dependsOn"): link(Kind.FEATURE, (a for a, _ in p.dependencies)),
-            ("Feature", "dependents"): link(Kind.FEATURE, (b for _, b in p.dependencies)),
+        fanouts: dict[tuple[str, str], Sizing] = {
+            ("ProgramIncrement", "features"): link(Kind.PI,
+                                                   lambda: (f.pi for f in p.features.values())),
+            ("Team", "features"): link(Kind.TEAM, lambda: (f.team for f in p.features.values())),
+            ("Epic", "features"): sized(Kind.EPIC, lambda: features_per_epic().values()),
+            ("Feature", "dependsOn"): link(Kind.FEATURE, lambda: (a for a, _ in p.dependencies)),
+            ("Feature", "dependents"): link(Kind.FEATURE,
+                                            lambda: (b for _, b in p.dependencies)),
             ("ValueStream", "arts"): link(Kind.VALUE_STREAM,
-                                          (a.value_stream for a in p.arts.values())),
-            ("ValueStream", "epics"): link(Kind.VALUE_STREAM, (e.value_stream for e in epics)),
-            ("ReleaseTrain", "teams"): link(Kind.ART, (t.art for t in p.teams.values())),
-            ("Objective", "keyResults"): link(Kind.OBJECTIVE,
-                                              (k.objective for k in p.key_results.values())),
+                                          lambda: (a.value_stream for a in p.arts.values())),
+            ("ValueStream", "epics"): link(Kind.VALUE_STREAM,
+                                           lambda: (e.value_stream for e in epics)),
+            ("ReleaseTrain", "teams"): link(Kind.ART, lambda: (t.art for t in p.teams.values())),
+            ("Objective", "keyResults"): link(
+                Kind.OBJECTIVE, lambda: (k.objective for k in p.key_results.values())),
             ("KeyResult", "epics"): link(Kind.KEY_RESULT,
-                                         (k for e in epics for k in e.key_results)),
+                                         lambda: (k for e in epics for k in e.key_results)),
             ("StrategicTheme", "objectives"): link(
-                Kind.THEME, (t for o in p.objectives.values() for t in o.themes)),
-            ("StrategicTheme", "epics"): Fanout.of(theme_epics.values(), n(Kind.THEME)),
-            ("StrategicTheme", "features"): Fanout.of(theme_features.values(), n(Kind.THEME)),
-            ("Epic", "themes"): Fanout.of((len(e.themes) for e in epics), n(Kind.EPIC)),
-            ("Epic", "keyResults"): Fanout.of((len(e.key_results) for e in epics), n(Kind.EPIC)),
-            ("Objective", "themes"): Fanout.of((len(o.themes) for o in p.objectives.values()),
-                                               n(Kind.OBJECTIVE)),
-            ("Team", "capacities"): Fanout.of((len(t.capacity) for t in p.teams.values()),
-                                              n(Kind.TEAM)),
-            ("Trace", "keyResults"): Fanout.of((len(r.key_result_ids) for r in reach.values()),
-                                               n(Kind.EPIC)),
-            ("Trace", "objectives"): Fanout.of((len(r.objective_ids) for r in reach.values()),
-                                               n(Kind.EPIC)),
-            ("Trace", "themes"): Fanout.of((len(r.theme_ids) for r in reach.values()),
-                                           n(Kind.EPIC)),
+                Kind.THEME, lambda: (t for o in p.objectives.values() for t in o.themes)),
+            ("StrategicTheme", "epics"): sized(Kind.THEME, lambda: _grouped(
+                t for r in reach().values() for t in r.theme_ids).values()),
+            ("StrategicTheme", "features"): sized(Kind.THEME, theme_features),
+            ("Epic", "themes"): sized(Kind.EPIC, lambda: (len(e.themes) for e in epics)),
+            ("Epic", "keyResults"): sized(Kind.EPIC, lambda: (len(e.key_results) for e in epics)),
+            ("Objective", "themes"): sized(
+                Kind.OBJECTIVE, lambda: (len(o.themes) for o in p.objectives.values())),
+            ("Team", "capacities"): sized(Kind.TEAM,
+                                          lambda: (len(t.capacity) for t in p.teams.values())),
+            ("Trace", "keyResults"): sized(
+                Kind.EPIC, lambda: (len(r.key_result_ids) for r in reach().values())),
+            ("Trace", "objectives"): sized(
+                Kind.EPIC, lambda: (len(r.objective_ids) for r in reach().values())),
+            ("Trace", "themes"): sized(Kind.EPIC,
+                                       lambda: (len(r.theme_ids) for r in reach().values())),
         }
         # A diff of two versions lists at most every item once among added, removed and
         # changed: each list is charged a third of the items (the value cap bounds the
         # rest), its dependency lists the dependencies, an item change its fields.
+        fixed: dict[tuple[str, str], int] = {}
         items = sum(counts.values())
         for name in ("added", "removed", "changed", "violationsOpened", "violationsClosed"):
-            fanouts["PortfolioDiff", name] = Fanout.fixed(items // 3 + 1)
+            fixed["PortfolioDiff", name] = items // 3 + 1
         for name in ("dependenciesAdded", "dependenciesRemoved"):
-            fanouts["PortfolioDiff", name] = Fanout.fixed(len(p.dependencies))
-        fanouts["ItemChange", "fields"] = Fanout.fixed(ITEM_FIELDS)
-        fanouts["Query", "dependencies"] = Fanout.fixed(len(p.dependencies))
+            fixed["PortfolioDiff", name] = len(p.dependencies)
+        fixed["ItemChange", "fields"] = ITEM_FIELDS
+        fixed["Query", "dependencies"] = len(p.dependencies)
         for name, kind in ROOT_KINDS.items():
-            fanouts["Query", name] = Fanout.fixed(n(kind))
+            fixed["Query", name] = n(kind)
         for name, kind in IMPACT_KINDS.items():
-            fanouts["Impact", name] = Fanout.fixed(n(kind))
-        return cls(counts=counts, fanouts=fanouts)
+            fixed["Impact", name] = n(kind)
+        for key, size in fixed.items():
+            fanouts[key] = functools.partial(Fanout.fixed, size)
+        return cls(counts=counts, fanouts=LazyFanouts(fanouts))
 
     @property
-    def ahead(self) -> dict[tuple[str, str], int]:
+    def ahead(self) -> Mapping[tuple[str, str], int]:
         """The average size of each list, rounded down (a list charged before it returns)."""
-        return {key: int(f.avg) for key, f in self.fanouts.items() if f.avg >= 1}
+        return _Ahead(self.fanouts)
 
     def with_violations(self, related: list[int]) -> Estimates:
         return Estimates(self.counts, self.fanouts, Fanout.of(related, len(related)),

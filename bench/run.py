@@ -78,7 +78,8 @@ NESTED_THEMES = 3  # the nested query covers the first themes: the same work at 
 NEO4J_ENV: dict[str, str] | None = None
 # A "fresh engine" on Neo4j is the one database emptied (batched: bounded transactions).
 # The one-statement import of 5,000 features took 40-70 s on Neo4j on the shared
-# 2-core machine: past the default 30 s statement bound (see bench/README.md).
+# 2-core machine at load 7-10 (610d4de), 6-12 s since at load 1-5 (bench/README.md,
+# "The write path"); the bound stays generous so a loaded run still gives a figure.
 NEO4J_IMPORT_TIMEOUT = 300.0
 ENGINE_PID: list[int] = []  # the Neo4j JVM, for its peak memory
 NEO4J_EMPTY = "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*) AS deleted"

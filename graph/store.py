@@ -176,8 +176,11 @@ class Store:
         be rebuilt from the one before (graph/history.py)."""
         audit = replace(audit, change=change.to_json())
         if isinstance(change, PutDocument):
-            return await self._guarded(q.APPLY_DOCUMENT, _put_params(change), expected_version,
-                                       audit)
+            # Only the blocks (and parameters) of what the change carries.
+            kinds = frozenset(kind_of(item) for item in change.items)
+            deps = bool(change.dependencies)
+            return await self._guarded(q.put_document(kinds, deps),
+                                       _put_params(change, kinds, deps), expected_version, audit)
         if isinstance(change, RemoveDependency):
             return await self._guarded(q.REMOVE_DEPENDENCY,
                                        {"from": change.from_id, "to": change.to_id},
@@ -193,7 +196,7 @@ class Store:
         """Into an empty store: the archived audit entries (with their `seqs`), then the
         document, then `audit`, in one statement; the new version, or None when the store
         moved or is not empty (nothing written)."""
-        params = _put_params(change)
+        params = _put_params(change, frozenset(Kind), dependencies=True)
         params["entries"] = [
             {"id": entry.id, "seq": seq, "props": entry.params()["audit"]}
             for entry, seq in zip(entries, seqs, strict=True)
@@ -232,13 +235,16 @@ class Store:
         return [audit_entry(row["entry"]) for row in rows]
 
 
-def _put_params(change: PutDocument) -> dict[str, Any]:
-    """APPLY_DOCUMENT's parameters: item rows by document key, and the dependencies."""
-    params: dict[str, Any] = {key: [] for key in DOCUMENT_KEYS.values()}
+def _put_params(change: PutDocument, kinds: frozenset[Kind],
+                dependencies: bool) -> dict[str, Any]:
+    """The parameters of a statement with the blocks of `kinds` (a superset of the change's)
+    and of the dependencies when `dependencies`: item rows by document key, the pairs."""
+    params: dict[str, Any] = {DOCUMENT_KEYS[kind]: [] for kind in kinds}
     for item in change.items:
         kind = kind_of(item)
         params[DOCUMENT_KEYS[kind]].append(to_write_row(item, kind))
-    params["dependencies"] = [{"from": a, "to": b} for a, b in change.dependencies]
+    if dependencies:
+        params["dependencies"] = [{"from": a, "to": b} for a, b in change.dependencies]
     return params
 
 

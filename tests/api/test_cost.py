@@ -22,11 +22,20 @@ import pytest
 import strawberry
 
 from api.app import create_app
-from api.cost import DEFAULT_LIST, EstimateCache, Estimates, QueryBudget, operation_cost
+from api.cost import (
+    DEFAULT_LIST,
+    EstimateCache,
+    Estimates,
+    LazyFanouts,
+    QueryBudget,
+    operation_cost,
+)
 from api.roles import Actor
 from api.schema import build_schema
 from api.service import PortfolioService
 from api.settings import Settings
+from graph.changes import apply
+from graph.document import ParsedDocument, validate_document
 from graph.engines.base import Engine
 from graph.model import Portfolio
 from graph.samples.synthetic import synthetic_document
@@ -284,3 +293,21 @@ async def test_a_mutation_reuses_the_estimates_last_computed(
     query = graphql.parse("{ violations { rule } }")
     await cache.for_request(Request(2), query)
     assert walked == [1, 2] and evaluated == [1, 2]
+
+
+def test_estimates_size_only_the_lists_an_operation_names() -> None:
+    """Every write makes a version and its estimates: sizing every list for each one made
+    every enforced write pay a pass over the whole portfolio (bench/README.md)."""
+    parsed = validate_document(synthetic_document(50, 1))
+    assert isinstance(parsed, ParsedDocument)
+    portfolio = apply(Portfolio(), parsed.change())
+    estimates = Estimates.of(portfolio)
+    fanouts = estimates.fanouts
+    assert isinstance(fanouts, LazyFanouts) and not fanouts._known
+    query = graphql.parse("{ pis { id features { id dependsOn { id } } } }")
+    cost = operation_cost(SCHEMA, estimates, query, None, None)
+    assert set(fanouts._known) == {("Query", "pis"), ("ProgramIncrement", "features"),
+                                   ("Feature", "dependsOn")}
+    pis, features = len(portfolio.pis), len(portfolio.features)
+    assert cost >= pis + features  # every PI and each of its features, at least
+    assert estimates.ahead[("Query", "pis")] == pis

@@ -38,6 +38,7 @@ from graph.model import (
     Wsjf,
 )
 from rules.evaluate import evaluate, introduced
+from rules.events import violation_events
 from rules.guardrails import registry
 from rules.guardrails.registry import Rule, registered
 from rules.incremental import Touched, evaluate_change
@@ -291,6 +292,9 @@ def test_incremental_evaluation_equals_a_full_one_after_every_change(data: st.Da
         assert result.recomputed is not result.violations, "took the full-evaluation path"
         assert result.violations == full
         assert result.introduced() == introduced(violations, full)
+        # the write path's events, from the objects the evaluation carried over
+        assert violation_events(violations, result.violations) == \
+            violation_events(violations, full)
         index = index.updated(before, after, change.items, change.added - before.dependencies,
                               change.removed & before.dependencies)
         assert as_sets(index) == as_sets(Index.build(after))
