@@ -55,7 +55,8 @@ from strawberry.extensions import SchemaExtension
 
 from api.errors import ApiError, ErrorCode
 from api.schema.paging import MAX_FIRST
-from graph.model import Kind, Portfolio
+from graph.model import FeatureState, Kind, Portfolio, Severity
+from rules.guardrails.registry import registered
 from rules.trace import Tracer
 
 logger = logging.getLogger("api.cost")
@@ -169,6 +170,15 @@ class Estimates:
             fanouts["PortfolioDiff", name] = Fanout.fixed(len(p.dependencies))
         fanouts["ItemChange", "fields"] = Fanout.fixed(ITEM_FIELDS)
         fanouts["Query", "dependencies"] = Fanout.fixed(len(p.dependencies))
+        # Dashboard counts: one row per group there can be (rules/dashboard.py).
+        loads = {(f.team, f.pi) for f in p.features.values() if f.team and f.pi}
+        loads.update((t.id, pi) for t in p.teams.values() for pi in t.capacity)
+        fanouts["Query", "teamLoads"] = Fanout.fixed(len(loads))
+        fanouts["Query", "featureCounts"] = Fanout.fixed(n(Kind.PI) + 1)
+        fanouts["PiFeatureCounts", "byState"] = Fanout.fixed(len(FeatureState))
+        fanouts["ViolationCounts", "byRule"] = Fanout.fixed(len(registered()))
+        fanouts["ViolationCounts", "bySeverity"] = Fanout.fixed(len(Severity))
+        fanouts["ViolationCounts", "byArt"] = Fanout.fixed(n(Kind.ART) + 1)
         for name, kind in ROOT_KINDS.items():
             fanouts["Query", name] = Fanout.fixed(n(kind))
         for name, kind in IMPACT_KINDS.items():
@@ -251,8 +261,10 @@ class CostWalker:
             count = self.list_size(parent.name, name, node, parents, page)
         elif parent.name in ("Query", "Mutation") and name in ("features", "epics"):
             kind = Kind.FEATURE if name == "features" else Kind.EPIC
-            first = self.int_argument(node, "first", 50)
-            child_page = float(max(0, min(first, MAX_FIRST, self.estimates.counts[kind])))
+            size = self.int_argument(node, "first", 50)
+            if isinstance(self.argument(node, "last"), int):
+                size = self.int_argument(node, "last", 50)
+            child_page = float(max(0, min(size, MAX_FIRST, self.estimates.counts[kind])))
         total = count
         if node.selection_set is not None:
             total += self.selections(node.selection_set, get_named_type(definition.type), count,

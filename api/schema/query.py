@@ -12,6 +12,7 @@ from api.context import Info
 from api.errors import ErrorCode, bad_input
 from api.history import utc_text
 from api.schema.board import BoardQuery
+from api.schema.dashboard import DashboardQuery
 from api.schema.enums import RankLevel, Severity
 from api.schema.fields import field
 from api.schema.governance import AuditEntry, Guardrail, RankedItem, Violation, audit_seq
@@ -76,7 +77,7 @@ MAX_TRACES = 500
 
 
 @strawberry.type
-class Query(HistoryQuery, BoardQuery):
+class Query(HistoryQuery, BoardQuery, DashboardQuery):
     @field(extensions=needs(VIEWER), description="Any portfolio item by id.")
     async def node(self, info: Info, id: strawberry.ID,
                    as_of: AsOf | None = None) -> Node | None:
