@@ -38,6 +38,7 @@ from strawberry.utils.logging import StrawberryLogger
 from api.cost import EstimateCache, QueryBudget, Refusal
 from api.errors import ErrorCodes, MaskUnexpected, is_expected
 from api.schema import organisation, strategy, work
+from api.schema.glossary import describe
 from api.schema.mutation import Mutation
 from api.schema.query import Query
 from api.schema.subscription import Subscription
@@ -128,6 +129,8 @@ def build_schema(settings: Settings | None = None,
         extensions += [MaskUnexpected, ErrorCodes]
     # Listed last, they exit first: they see errors before codes and masking (metrics).
     extensions += late_extensions
-    return PortfolioSchema(query=Query, mutation=Mutation, subscription=Subscription,
-                           types=NODE_TYPES,
-                           extensions=extensions)
+    schema = PortfolioSchema(query=Query, mutation=Mutation, subscription=Subscription,
+                             types=NODE_TYPES,
+                             extensions=extensions)
+    describe(schema._schema)  # descriptions the code does not declare (glossary.py)
+    return schema
