@@ -130,22 +130,20 @@ def window(lists: list[list[str]], key: Key, after: Any, before: Any, first: int
     for lst in lists:
         start = 0 if after is None else bisect_right(lst, after, key=key)
         end = len(lst) if before is None else bisect_left(lst, before, key=key)
-        spans.append((lst, start, max(start, end)))
+        spans.append((lst, start, max(start, end)))  # `after` past `before`: an empty window
     inside = sum(end - start for _, start, end in spans)
+    # Items before `after` / from `before` on, in the whole list (not only the window).
+    preceding = after is not None and any(start > 0 for _, start, _ in spans)
+    following = before is not None and any(
+        bisect_left(lst, before, key=key) < len(lst) for lst, _, _ in spans)
     if last is None:
         n = 0 if first is None else first
         heads = [lst[start:min(end, start + n)] for lst, start, end in spans]
         ids = list(islice(_merged(heads, key), n))
-        has_next = inside > n if first is not None else (
-            before is not None and any(end < len(lst) for lst, _, end in spans))
-        has_previous = after is not None and any(start > 0 for _, start, _ in spans)
-        return ids, has_previous, has_next
+        return ids, preceding, inside > n if first is not None else following
     tails = [lst[max(start, end - last):end] for lst, start, end in spans]
     merged = list(_merged(tails, key))
-    ids = merged[max(0, len(merged) - last):]
-    has_previous = inside > last
-    has_next = before is not None and any(end < len(lst) for lst, _, end in spans)
-    return ids, has_previous, has_next
+    return merged[max(0, len(merged) - last):], inside > last, following
 
 
 def _merged(lists: list[list[str]], key: Key) -> Iterable[str]:

@@ -15,8 +15,14 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import graphql
 import pytest
 
+from api.cost import Estimates, operation_cost
+from api.schema import build_schema
+from graph.changes import apply
+from graph.document import ParsedDocument, validate_document
+from graph.model import Portfolio
 from graph.samples.synthetic import synthetic_document
 from tests.api.conftest import IMPORT, Api
 
@@ -357,3 +363,25 @@ async def test_orders_of_an_earlier_version(big: tuple[Api, dict[str, Any]]) -> 
     unplanned["pi"] = changed["pi"]
     now = (await api.data(page_query("features"), {"first": 500, "order": order}))["features"]
     assert [e["node"]["id"] for e in now["edges"]] == expected(doc, "features", order) != before
+
+
+def test_last_and_the_counts_drive_the_cost_estimate() -> None:
+    """A page of `last: n` is costed as n edges, like `first: n`; the counts as the groups
+    they can have (api/cost.py), not as the default list size."""
+    parsed = validate_document(document())
+    assert isinstance(parsed, ParsedDocument)
+    portfolio = apply(Portfolio(), parsed.change())
+    estimates = Estimates.of(portfolio)
+    schema = build_schema()._schema
+
+    def cost(query: str) -> int:
+        return operation_cost(schema, estimates, graphql.parse(query), None, None)
+
+    page = "{ features(%s) { edges { node { id } } } }"
+    assert cost(page % "last: 7") == cost(page % "first: 7") == 1 + 3 * 7
+    assert cost(page % "last: 400") == 1 + 3 * len(portfolio.features)  # only so many
+    pairs = {(f.team, f.pi) for f in portfolio.features.values() if f.team and f.pi}
+    pairs |= {(t.id, pi) for t in portfolio.teams.values() for pi in t.capacity}
+    assert cost("{ teamLoads { ratio } }") == 2 * len(pairs)
+    assert cost("{ featureCounts { byState { count } } }") == \
+        (len(portfolio.pis) + 1) * (1 + 2 * len(FEATURE_STATES))
