@@ -58,7 +58,8 @@ from strawberry.types.graphql import OperationType
 
 from api.errors import ApiError, ErrorCode
 from api.schema.paging import MAX_FIRST
-from graph.model import Kind, Portfolio
+from graph.model import FeatureState, Kind, Portfolio, Severity
+from rules.guardrails.registry import registered
 from rules.trace import Tracer
 
 logger = logging.getLogger("api.cost")
@@ -239,6 +240,19 @@ class Estimates:
             fixed["PortfolioDiff", name] = len(p.dependencies)
         fixed["ItemChange", "fields"] = ITEM_FIELDS
         fixed["Query", "dependencies"] = len(p.dependencies)
+        # Dashboard counts: one row per group there can be (rules/dashboard.py).
+        fixed["Query", "featureCounts"] = n(Kind.PI) + 1
+        fixed["PiFeatureCounts", "byState"] = len(FeatureState)
+        fixed["ViolationCounts", "byRule"] = len(registered())
+        fixed["ViolationCounts", "bySeverity"] = len(Severity)
+        fixed["ViolationCounts", "byArt"] = n(Kind.ART) + 1
+
+        def team_loads() -> Fanout:
+            loads = {(f.team, f.pi) for f in p.features.values() if f.team and f.pi}
+            loads.update((t.id, pi) for t in p.teams.values() for pi in t.capacity)
+            return Fanout.fixed(len(loads))
+
+        fanouts["Query", "teamLoads"] = team_loads
         for name, kind in ROOT_KINDS.items():
             fixed["Query", name] = n(kind)
         for name, kind in IMPACT_KINDS.items():
@@ -323,8 +337,10 @@ class CostWalker:
             count = self.list_size(parent.name, name, node, parents, page)
         elif parent.name in ("Query", "Mutation") and name in ("features", "epics"):
             kind = Kind.FEATURE if name == "features" else Kind.EPIC
-            first = self.int_argument(node, "first", 50)
-            child_page = float(max(0, min(first, MAX_FIRST, self.estimates.counts[kind])))
+            size = self.int_argument(node, "first", 50)
+            if isinstance(self.argument(node, "last"), int):
+                size = self.int_argument(node, "last", 50)
+            child_page = float(max(0, min(size, MAX_FIRST, self.estimates.counts[kind])))
         total = count
         if node.selection_set is not None:
             total += self.selections(node.selection_set, get_named_type(definition.type), count,

@@ -36,10 +36,12 @@ from graph.model import (
     Severity,
 )
 from graph.store import AuditEntry, AuditRecord, Store
-from graph.view import PortfolioView
+from graph.view import FeatureQuery, PortfolioView
+from rules import dashboard
 from rules import ranking as rules_ranking
 from rules.evaluate import blocking, evaluate
 from rules.events import policy_fingerprint, violation_events
+from rules.guardrails.capacity import OVERLOAD
 from rules.impact import ImpactResult, impact
 from rules.incremental import Touched, evaluate_change
 from rules.policy import Policy
@@ -152,6 +154,29 @@ class PortfolioService:
     async def violations(self, severity: Severity | None = None,
                          rule: str | None = None) -> list[Violation]:
         return self.violations_in(await self.view(), severity, rule)
+
+    def violation_counts(self, view: PortfolioView, severity: Severity | None = None,
+                         rule: str | None = None) -> dashboard.ViolationCounts:
+        """The view's violations (filtered as `violations_in`) counted by rule, severity and
+        ART."""
+        return dashboard.violation_counts(view.portfolio,
+                                          self.violations_in(view, severity, rule))
+
+    def feature_counts(self, view: PortfolioView,
+                       query: FeatureQuery) -> list[dashboard.PiFeatureCounts]:
+        """The features matching `query`, counted by PI and state."""
+        return dashboard.feature_counts(view.portfolio, view.feature_ids(query))
+
+    def team_loads(self, view: PortfolioView, *, pi_id: str | None = None,
+                   art: str | None = None) -> list[dashboard.TeamLoad]:
+        """Each team's planned load against its capacity per PI (computed once per version,
+        with the tolerance of the policy's `capacity.team-overload`), in a PI or a train."""
+        tolerance = float(self.policy.settings(OVERLOAD).params["tolerance"])
+        rows = view.derived(("team loads", tolerance),
+                            lambda: dashboard.team_loads(view.portfolio, tolerance))
+        teams = view.portfolio.teams
+        return [r for r in rows if (pi_id is None or r.pi == pi_id)
+                and (art is None or teams[r.team].art == art)]
 
     def impact(self, view: PortfolioView, root_id: str, max_depth: int = 10,
                slip_to_pi: str | None = None) -> ImpactResult | None:

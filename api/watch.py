@@ -86,10 +86,10 @@ class Watcher:
 
     async def poll(self) -> None:
         """Fan out every version written since the last poll, in order."""
-        if not self.subscribers:
-            self.published = await self.history.current()
-            return
         current = await self.history.current()
+        if not self.subscribers:  # looked at after the read: one may have come meanwhile
+            self.published = current
+            return
         while self.published < current:
             page = await self.history.history.entries(self.published, current)
             if not page:

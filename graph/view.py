@@ -16,12 +16,12 @@ same value; the last one kept wins).
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from functools import partial
 from typing import Any, TypeVar
 
+from graph.keyset import Bound, Key, Order, Page, Sort, SortField, SortValue, window
 from graph.model import (
     LINKS,
     EpicState,
@@ -76,15 +76,6 @@ class EpicQuery:
     horizon: Horizon | None = None
     search: str | None = None
     aligned: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Page:
-    """Ids of one page in id order, whether more follow, and how many match in all."""
-
-    ids: list[str]
-    has_next: bool
-    total: int
 
 
 # A browsing index: value -> the ids holding it, in id order.
@@ -211,8 +202,19 @@ class PortfolioView:
 
     # --- browsing -------------------------------------------------------------------
 
-    def feature_page(self, query: FeatureQuery, first: int, after: str | None) -> Page:
-        """Features matching `query` after the cursor id, `first` of them, in id order."""
+    def feature_page(self, query: FeatureQuery, first: int | None, after: str | Bound | None,
+                     *, last: int | None = None, before: str | Bound | None = None,
+                     sort: Sort | None = None) -> Page:
+        """Features matching `query` between the cursors (`after`, `before`: ids in id
+        order, else `Bound`s), the `first` or the `last` of them, in id order or `sort`'s."""
+        return self._page(Kind.FEATURE, self._feature_conditions(query), first, after,
+                          last, before, sort)
+
+    def feature_ids(self, query: FeatureQuery) -> list[str]:
+        """Every feature matching `query`, in id order."""
+        return self._matches(Kind.FEATURE, self._feature_conditions(query))
+
+    def _feature_conditions(self, query: FeatureQuery) -> list[_Condition]:
         index = self._feature_index()
         p = self.portfolio
         features = p.features
@@ -226,7 +228,7 @@ class PortfolioView:
             return None if art is None else art.value_stream
 
         conditions = [
-            _Condition([index[name].get(value, [])], test)
+            _Condition([((name, value), index[name].get(value, []))], test)
             for name, value, test in (
                 ("type", query.type, lambda i: features[i].type == query.type),
                 ("epic", query.epic, lambda i: features[i].epic == query.epic),
@@ -240,18 +242,25 @@ class PortfolioView:
             ) if value is not None]
         if query.states is not None:
             states = query.states
-            conditions.append(_Condition([index["state"].get(s, []) for s in sorted(states)],
-                                         lambda i: features[i].state in states))
+            conditions.append(_Condition(
+                [(("state", s), index["state"].get(s, [])) for s in sorted(states)],
+                lambda i: features[i].state in states))
         if query.search is not None:
             conditions.append(_Condition(None, self._search("features", query.search)))
-        return _page(self.ids(Kind.FEATURE), conditions, first, after)
+        return conditions
 
-    def epic_page(self, query: EpicQuery, first: int, after: str | None) -> Page:
-        """Epics matching `query` after the cursor id, `first` of them, in id order."""
+    def epic_page(self, query: EpicQuery, first: int | None, after: str | Bound | None,
+                  *, last: int | None = None, before: str | Bound | None = None,
+                  sort: Sort | None = None) -> Page:
+        """Epics matching `query` between the cursors, as `feature_page`."""
+        return self._page(Kind.EPIC, self._epic_conditions(query), first, after, last, before,
+                          sort)
+
+    def _epic_conditions(self, query: EpicQuery) -> list[_Condition]:
         index = self._epic_index()
         epics = self.portfolio.epics
         conditions = [
-            _Condition([index[name].get(value, [])], test)
+            _Condition([((name, value), index[name].get(value, []))], test)
             for name, value, test in (
                 ("type", query.type, lambda i: epics[i].type == query.type),
                 ("value_stream", query.value_stream,
@@ -263,11 +272,91 @@ class PortfolioView:
             ) if value is not None]
         if query.states is not None:
             states = query.states
-            conditions.append(_Condition([index["state"].get(s, []) for s in sorted(states)],
-                                         lambda i: epics[i].state in states))
+            conditions.append(_Condition(
+                [(("state", s), index["state"].get(s, [])) for s in sorted(states)],
+                lambda i: epics[i].state in states))
         if query.search is not None:
             conditions.append(_Condition(None, self._search("epics", query.search)))
-        return _page(self.ids(Kind.EPIC), conditions, first, after)
+        return conditions
+
+    # --- orderings ------------------------------------------------------------------
+
+    def order(self, kind: Kind, sort: Sort) -> Order:
+        """Every epic or feature in `sort`'s order, built once per version."""
+        return self.derived(("order", kind, sort),
+                            lambda: Order(self.sort_values(kind, sort.field), sort.descending))
+
+    def sort_values(self, kind: Kind, field: SortField) -> dict[str, SortValue]:
+        """Each epic's or feature's value for `field`, as a cursor carries it: the
+        casefolded name; the state's place on its Kanban (FUNNEL 0, ...); the WSJF score
+        (null without inputs); the start date of the feature's PI, for an epic the
+        earliest start of its features' PIs (null when none is planned)."""
+        def build() -> dict[str, SortValue]:
+            items = self.portfolio.collection(kind)
+            if field is SortField.NAME:
+                return {i: item.name.casefold() for i, item in items.items()}
+            if field is SortField.STATE:
+                places = {state: n for n, state in enumerate(
+                    EpicState if kind is Kind.EPIC else FeatureState)}
+                return {i: places[item.state] for i, item in items.items()}
+            if field is SortField.WSJF_SCORE:
+                return {i: None if item.wsjf is None else item.wsjf.score
+                        for i, item in items.items()}
+            starts = {pi.id: pi.start.isoformat() for pi in self.portfolio.pis.values()}
+            feature_start = {i: starts.get(f.pi or "") for i, f in self.portfolio.features.items()}
+            if kind is Kind.FEATURE:
+                return dict(feature_start)
+            link = link_field(Kind.FEATURE, "epic")
+            return {i: min((s for f in self.children(link, i)
+                            if (s := feature_start[f]) is not None), default=None)
+                    for i in items}
+
+        return self.derived(("sort values", kind, field), build)
+
+    # --- pages ------------------------------------------------------------------------
+
+    def _page(self, kind: Kind, conditions: list[_Condition], first: int | None,
+              after: str | Bound | None, last: int | None, before: str | Bound | None,
+              sort: Sort | None) -> Page:
+        """Keyset paging over sorted id lists: the most selective condition drives, the
+        others test each of its ids.
+
+        With one indexed condition (or none) the page is sliced between the cursors with
+        bisect and the total is a sum of lengths: the cost is set by the page. With more,
+        the cost is the size of the most selective condition (the total needs every
+        match). Under a `sort`, each list the page reads is put in its order once per
+        version (kept in the view).
+        """
+        order = None if sort is None else self.order(kind, sort)
+        key: Key = None if order is None else order.place.__getitem__
+        lists, tests = self._driven(kind, conditions, sort, order)
+        if tests:
+            stream = lists[0] if len(lists) == 1 else heapq.merge(*lists, key=key)
+            lists = [[i for i in stream if all(test(i) for test in tests)]]
+        ids, has_previous, has_next = window(
+            lists, key, _position(order, after), _position(order, before), first, last)
+        return Page(ids=ids, has_next=has_next, total=sum(map(len, lists)),
+                    has_previous=has_previous,
+                    values=None if order is None else [order.values[i] for i in ids])
+
+    def _driven(self, kind: Kind, conditions: list[_Condition], sort: Sort | None,
+                order: Order | None) -> tuple[list[list[str]], list[Callable[[str], bool]]]:
+        """The lists of the most selective indexed condition (all ids when none), in the
+        page's order, and the tests of the other conditions."""
+        indexed = [c for c in conditions if c.lists is not None]
+        driver = min(indexed, key=lambda c: c.size) if indexed else None
+        tests = [c.test for c in conditions if c is not driver]
+        if driver is None or driver.lists is None:
+            return [self.ids(kind) if order is None else order.ids], tests
+        if order is None:
+            return [ids for _, ids in driver.lists], tests
+        return [self.derived(("arranged", kind, sort, tag), partial(order.arrange, ids))
+                for tag, ids in driver.lists], tests
+
+    def _matches(self, kind: Kind, conditions: list[_Condition]) -> list[str]:
+        lists, tests = self._driven(kind, conditions, None, None)
+        stream = lists[0] if len(lists) == 1 else heapq.merge(*lists)
+        return [i for i in stream if all(test(i) for test in tests)]
 
     def _search(self, which: str, text: str) -> Callable[[str], bool]:
         def build() -> dict[str, tuple[str, str]]:
@@ -341,41 +430,21 @@ class PortfolioView:
 
 @dataclass(frozen=True, slots=True)
 class _Condition:
-    """One filter condition: the ids that hold it (a union of disjoint sorted lists; None
-    when no index serves it) and the same test on one id."""
+    """One filter condition: the ids that hold it (a union of disjoint id-sorted lists, each
+    with the index key it came from; None when no index serves it) and the same test on
+    one id."""
 
-    lists: list[list[str]] | None
+    lists: list[tuple[Hashable, list[str]]] | None
     test: Callable[[str], bool]
 
     @property
     def size(self) -> float:
-        return float("inf") if self.lists is None else sum(map(len, self.lists))
+        return float("inf") if self.lists is None else sum(len(ids) for _, ids in self.lists)
 
 
-def _page(all_ids: list[str], conditions: list[_Condition], first: int,
-          after: str | None) -> Page:
-    """Keyset paging over sorted id lists: the most selective condition drives, the
-    others test each of its ids.
-
-    With one indexed condition (or none) the page is sliced after the cursor with
-    bisect and the total is a sum of lengths: the cost is set by the page. With
-    more, the cost is the size of the most selective condition (the total needs
-    every match).
-    """
-    indexed = [c for c in conditions if c.lists is not None]
-    driver = min(indexed, key=lambda c: c.size) if indexed else None
-    lists = [all_ids] if driver is None or driver.lists is None else driver.lists
-    tests = [c.test for c in conditions if c is not driver]
-    if not tests:
-        tails = [lst[bisect_right(lst, after):] if after is not None else lst for lst in lists]
-        merged = heapq.merge(*tails) if len(tails) > 1 else iter(tails[0])
-        ids = list(islice(merged, first + 1))
-        return Page(ids=ids[:first], has_next=len(ids) > first, total=sum(map(len, lists)))
-    stream = heapq.merge(*lists) if len(lists) > 1 else iter(lists[0])
-    if len(tests) == 1:
-        matches = list(filter(tests[0], stream))
-    else:
-        matches = [i for i in stream if all(test(i) for test in tests)]
-    start = 0 if after is None else bisect_right(matches, after)
-    ids = matches[start:start + first + 1]
-    return Page(ids=ids[:first], has_next=len(ids) > first, total=len(matches))
+def _position(order: Order | None, cursor: str | Bound | None) -> Any:
+    """A cursor as a position in the page's key: the id in id order, else a place."""
+    if cursor is None:
+        return None
+    bound = Bound(cursor) if isinstance(cursor, str) else cursor
+    return bound.id if order is None else order.boundary(bound)

@@ -39,6 +39,7 @@ from api.cost import EstimateCache, QueryBudget, Refusal
 from api.errors import ErrorCodes, MaskUnexpected, is_expected
 from api.execution import LeafExecutionContext, thin_resolvers
 from api.schema import organisation, strategy, work
+from api.schema.glossary import describe
 from api.schema.mutation import Mutation
 from api.schema.query import Query
 from api.schema.subscription import Subscription
@@ -138,6 +139,7 @@ def build_schema(settings: Settings | None = None,
                              types=NODE_TYPES, extensions=extensions,
                              execution_context_class=None if plain_execution
                              else LeafExecutionContext)
+    describe(schema._schema)  # descriptions the code does not declare (glossary.py)
     if not plain_execution:
         thin_resolvers(schema)
     return schema

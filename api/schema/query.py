@@ -4,7 +4,7 @@ api/schema/__init__.py for which read goes where)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 
@@ -12,6 +12,7 @@ from api.context import Info
 from api.errors import ErrorCode, bad_input
 from api.history import utc_text
 from api.schema.board import BoardQuery
+from api.schema.dashboard import DashboardQuery
 from api.schema.enums import RankLevel, Severity
 from api.schema.fields import field
 from api.schema.governance import AuditEntry, Guardrail, RankedItem, Violation, audit_seq
@@ -22,19 +23,21 @@ from api.schema.organisation import ProgramIncrement, ReleaseTrain, Team, ValueS
 from api.schema.paging import (
     EpicConnection,
     EpicEdge,
+    EpicOrder,
     FeatureConnection,
     FeatureEdge,
+    FeatureOrder,
     PageInfo,
-    decode_cursor,
     encode_cursor,
-    page_size,
+    window,
 )
 from api.schema.permissions import VIEWER, needs
 from api.schema.strategy import StrategicTheme
 from api.schema.trace import Impact, Trace
 from api.schema.work import Epic, Feature, Wsjf
+from graph.keyset import Page, Sort
 from graph.model import Kind
-from graph.view import Page, PortfolioView
+from graph.view import PortfolioView
 
 MAX_AUDIT_LIMIT = 1000
 
@@ -44,18 +47,37 @@ async def _all(info: Info, kind: Kind, as_of: AsOf | None) -> list[Any]:
     return nodes(view, kind, view.ids(kind))
 
 
-def _edges(view: PortfolioView, kind: Kind, page: Page) -> tuple[list[tuple[str, Any]], PageInfo]:
-    edges = [(encode_cursor(n.id), n) for n in nodes(view, kind, page.ids)]
-    info = PageInfo(has_next_page=page.has_next,
-                    end_cursor=encode_cursor(page.ids[-1]) if page.ids else None)
+def _edges(view: PortfolioView, kind: Kind, page: Page,
+           sort: Sort | None) -> tuple[list[tuple[str, Any]], PageInfo]:
+    values = page.values or [None] * len(page.ids)
+    cursors = [encode_cursor(i, sort, v) for i, v in zip(page.ids, values, strict=True)]
+    edges = list(zip(cursors, nodes(view, kind, page.ids), strict=True))
+    info = PageInfo(has_next_page=page.has_next, has_previous_page=page.has_previous,
+                    start_cursor=cursors[0] if cursors else None,
+                    end_cursor=cursors[-1] if cursors else None)
     return edges, info
+
+
+ORDER_BY = ("The order of the page; id order when left out. Cursors belong to their order: "
+            "one made under another order is refused.")
+FirstArg = Annotated[int | None, strawberry.argument(description=(
+    "How many edges after `after` to return, 0 to 500 (default 50); not with `last`."))]
+LastArg = Annotated[int | None, strawberry.argument(description=(
+    "How many edges before `before` to return (the last of them), 0 to 500; not with "
+    "an explicit `first`."))]
+AfterArg = Annotated[str | None, strawberry.argument(description=(
+    "Start after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."))]
+BeforeArg = Annotated[str | None, strawberry.argument(description=(
+    "End before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."))]
+AsOfArg = Annotated[AsOf | None, strawberry.argument(description=(
+    "Read the portfolio as it was at an earlier version or instant; now when left out."))]
 
 
 MAX_TRACES = 500
 
 
 @strawberry.type
-class Query(HistoryQuery, BoardQuery):
+class Query(HistoryQuery, BoardQuery, DashboardQuery):
     @field(extensions=needs(VIEWER), description="Any portfolio item by id.")
     async def node(self, info: Info, id: strawberry.ID,
                    as_of: AsOf | None = None) -> Node | None:
@@ -84,29 +106,39 @@ class Query(HistoryQuery, BoardQuery):
         view = await view_for(info, as_of)
         return [ProgramIncrement.of(pi, view) for pi in view.pis_by_start()]
 
-    @field(extensions=needs(VIEWER),
-                      description="Browse features, ordered by id; `first` at most 500.")
+    @field(extensions=needs(VIEWER), description=(
+        "Browse features, ordered by id (or by `orderBy`, then id); `first` or `last` at "
+        "most 500."))
     async def features(self, info: Info, filter: FeatureFilter | None = None,
-                       first: int | None = 50, after: str | None = None,
-                       as_of: AsOf | None = None) -> FeatureConnection:
+                       first: FirstArg = 50, after: AfterArg = None,
+                       as_of: AsOfArg = None, last: LastArg = None, before: BeforeArg = None,
+                       order_by: Annotated[FeatureOrder | None, strawberry.argument(
+                           description=ORDER_BY)] = None) -> FeatureConnection:
         query = (filter or FeatureFilter()).query()
-        size, cursor = page_size(first), decode_cursor(after)
+        paging = window(info, first, last, after, before,
+                        None if order_by is None else order_by.sort())
         view = await view_for(info, as_of)
-        page = view.feature_page(query, size, cursor)
-        edges, page_info = _edges(view, Kind.FEATURE, page)
+        page = view.feature_page(query, paging.first, paging.after, last=paging.last,
+                                 before=paging.before, sort=paging.sort)
+        edges, page_info = _edges(view, Kind.FEATURE, page, paging.sort)
         return FeatureConnection(edges=[FeatureEdge(cursor=c, node=n) for c, n in edges],
                                  page_info=page_info, total_count=page.total)
 
-    @field(extensions=needs(VIEWER),
-                      description="Browse epics, ordered by id; `first` at most 500.")
+    @field(extensions=needs(VIEWER), description=(
+        "Browse epics, ordered by id (or by `orderBy`, then id); `first` or `last` at most "
+        "500."))
     async def epics(self, info: Info, filter: EpicFilter | None = None,
-                    first: int | None = 50, after: str | None = None,
-                    as_of: AsOf | None = None) -> EpicConnection:
+                    first: FirstArg = 50, after: AfterArg = None,
+                    as_of: AsOfArg = None, last: LastArg = None, before: BeforeArg = None,
+                    order_by: Annotated[EpicOrder | None, strawberry.argument(
+                        description=ORDER_BY)] = None) -> EpicConnection:
         query = (filter or EpicFilter()).query()
-        size, cursor = page_size(first), decode_cursor(after)
+        paging = window(info, first, last, after, before,
+                        None if order_by is None else order_by.sort())
         view = await view_for(info, as_of)
-        page = view.epic_page(query, size, cursor)
-        edges, page_info = _edges(view, Kind.EPIC, page)
+        page = view.epic_page(query, paging.first, paging.after, last=paging.last,
+                              before=paging.before, sort=paging.sort)
+        edges, page_info = _edges(view, Kind.EPIC, page, paging.sort)
         return EpicConnection(edges=[EpicEdge(cursor=c, node=n) for c, n in edges],
                               page_info=page_info, total_count=page.total)
 

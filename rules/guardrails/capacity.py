@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from graph.model import Kind, Portfolio, Severity, WorkType
 from rules.guardrails.registry import register
@@ -36,6 +37,43 @@ def _teams_slice(delta: Delta, teams: set[str]) -> Portfolio:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Load:
+    """What a team plans in a PI, as `capacity.team-overload` measures it: the summed points
+    of its features planned there (features without points add none), and every such
+    feature, by id."""
+
+    points: float
+    features: tuple[str, ...]
+
+
+def planned_loads(portfolio: Portfolio) -> dict[tuple[str, str], Load]:
+    """(team, PI) -> the team's load in the PI, for every pair with a feature planned.
+
+    >>> from graph.model import Feature
+    >>> p = Portfolio(features={i: Feature(id=i, name=i, type="BUSINESS", state="BACKLOG",
+    ...                                    team="T-1", pi="PI-1", points=pts)
+    ...                         for i, pts in (("F-2", 5), ("F-1", None))})
+    >>> planned_loads(p)
+    {('T-1', 'PI-1'): Load(points=5.0, features=('F-1', 'F-2'))}
+    """
+    planned: dict[tuple[str, str], list[str]] = defaultdict(list)
+    points: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for feature in portfolio.features.values():
+        if feature.team is None or feature.pi is None:
+            continue
+        planned[feature.team, feature.pi].append(feature.id)
+        if feature.points is not None:
+            points[feature.team, feature.pi].append(feature.points)
+    return {pair: Load(math.fsum(points.get(pair, ())), tuple(sorted(ids)))
+            for pair, ids in planned.items()}
+
+
+def over_capacity(points: float, capacity: float, tolerance: float) -> bool:
+    """Whether `points` break `capacity` with the rule's tolerance (at the cap is within)."""
+    return points > capacity * (1 + tolerance) + TOLERANCE
+
+
 @register(
     OVERLOAD,
     default_severity=Severity.WARNING,
@@ -63,20 +101,13 @@ def team_overload(portfolio: Portfolio, settings: RuleSettings) -> list[Violatio
     Team Nova (T-1): 46 points planned in PI 26.2 against a capacity of 40
     """
     tolerance = settings.params["tolerance"]
-    planned: dict[tuple[str, str], list[str]] = defaultdict(list)
-    points: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for feature in portfolio.features.values():
-        if feature.team is None or feature.pi is None:
-            continue
-        planned[feature.team, feature.pi].append(feature.id)
-        if feature.points is not None:
-            points[feature.team, feature.pi].append(feature.points)
+    loads = planned_loads(portfolio)
     out: list[Violation] = []
     for team in portfolio.teams.values():
         for pi_id, capacity in team.capacity.items():
-            total = math.fsum(points.get((team.id, pi_id), ()))
-            allowed = capacity * (1 + tolerance)
-            if total <= allowed + TOLERANCE:
+            load = loads.get((team.id, pi_id), Load(0.0, ()))
+            total, allowed = load.points, capacity * (1 + tolerance)
+            if not over_capacity(total, capacity, tolerance):
                 continue
             message = (
                 f"Team {named(team.name, team.id)}: {amount(total)} points planned in "
@@ -84,7 +115,7 @@ def team_overload(portfolio: Portfolio, settings: RuleSettings) -> list[Violatio
             )
             if tolerance:
                 message += f" ({amount(allowed)} with the {share(tolerance)} tolerance)"
-            related = (pi_id, *sorted(planned[team.id, pi_id]))
+            related = (pi_id, *load.features)
             out.append(
                 Violation(
                     OVERLOAD,

@@ -265,3 +265,38 @@ async def test_a_slow_subscriber_is_dropped_and_disconnected(service: PortfolioS
                 break
         assert not watcher.subscribers, "the slow subscriber was never dropped"
         assert await closed_with(slow) == 4008  # once it reads again, it learns why
+
+
+async def test_a_subscriber_arriving_while_an_idle_poll_reads_the_version_misses_nothing(
+        service: PortfolioService) -> None:
+    """The watcher polls without subscribers; one subscribes while that poll awaits the
+    store's version. The versions written before the poll's read must still reach it (the
+    reconnect test above lost them under load: the idle poll jumped `published` past
+    them)."""
+    from api.watch import Watcher
+
+    await imported(service)  # version 1
+    history = service.history
+    watcher = Watcher(history, queue_size=16)
+    watcher.published = await history.current()
+    await write_features(service, 2)  # versions 2, 3: not fanned out yet
+    gate, reading = asyncio.Event(), asyncio.Event()
+    real_current = history.current
+
+    async def gated_current() -> int:
+        reading.set()
+        await gate.wait()
+        return await real_current()
+
+    history.current = gated_current  # type: ignore[method-assign]  # this watcher's only
+    try:
+        poll = asyncio.create_task(watcher.poll())
+        await reading.wait()
+        subscriber = watcher.subscribe()  # what `stream` does: replay up to `published`
+        assert watcher.published == 1
+        gate.set()
+        await poll
+    finally:
+        history.current = real_current  # type: ignore[method-assign]
+    got = [subscriber.queue.get_nowait().entry.seq for _ in range(subscriber.queue.qsize())]
+    assert got == [2, 3]

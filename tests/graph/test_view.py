@@ -4,12 +4,14 @@ portfolio (pure: no engine). Each index and page must equal what a full scan giv
 from __future__ import annotations
 
 import random
+from functools import partial
 from typing import Any
 
 import pytest
 
 from graph.changes import apply
 from graph.document import ParsedDocument, validate_document
+from graph.keyset import Bound, Order, Sort, SortField
 from graph.model import LINKS, EpicState, FeatureState, Horizon, Kind, Portfolio, WorkType
 from graph.samples.synthetic import synthetic_document
 from graph.view import EpicQuery, FeatureQuery, PortfolioView
@@ -148,3 +150,100 @@ def test_derived_values_are_built_once_per_view(view: PortfolioView) -> None:
         assert view.derived("test-key", lambda: calls.append(1) or 42) == 42
     assert calls == [1]
     assert PortfolioView(view.portfolio).derived("test-key", lambda: 7) == 7  # a new version
+
+
+# --- orders and windows (graph/keyset.py) ------------------------------------------------
+
+KANBAN = {Kind.FEATURE: list(FeatureState), Kind.EPIC: list(EpicState)}
+
+
+def sort_value(p: Portfolio, kind: Kind, item_id: str, field: SortField) -> Any:
+    """A sort value computed from the portfolio alone, as the contract's docs define it."""
+    item = p.collection(kind)[item_id]
+    if field is SortField.NAME:
+        return item.name.casefold()
+    if field is SortField.STATE:
+        return KANBAN[kind].index(item.state)
+    if field is SortField.WSJF_SCORE:
+        return None if item.wsjf is None else item.wsjf.score
+    if kind is Kind.FEATURE:
+        return None if item.pi is None else p.pis[item.pi].start.isoformat()
+    starts = [p.pis[f.pi].start.isoformat() for f in p.features.values()
+              if f.epic == item_id and f.pi is not None]
+    return min(starts, default=None)
+
+
+def ordered(p: Portfolio, kind: Kind, ids: list[str], sort: Sort | None) -> list[str]:
+    if sort is None:
+        return sorted(ids)
+    values = {i: sort_value(p, kind, i, sort.field) for i in ids}
+    present = sorted((i for i in ids if values[i] is not None), key=lambda i: i)
+    present.sort(key=values.__getitem__, reverse=sort.descending)
+    return present + sorted(i for i in ids if values[i] is None)
+
+
+def cursor(ids: list[str], values: dict[str, Any], n: int | None) -> Bound | None:
+    """A cursor on the n-th id (wrapping round), or none."""
+    if n is None or not ids:
+        return None
+    item_id = ids[n % len(ids)]
+    return Bound(item_id, values.get(item_id))
+
+
+def random_sort(rng: random.Random) -> Sort | None:
+    return rng.choice([None, Sort(rng.choice(list(SortField)), rng.choice([False, True]))])
+
+
+@pytest.mark.parametrize("kind", [Kind.FEATURE, Kind.EPIC])
+def test_windows_in_every_order_equal_slices_of_a_full_sort(view: PortfolioView,
+                                                            kind: Kind) -> None:
+    """Random filters, orders, cursors and sizes: each page is the slice of the sorted
+    matches between the cursors, and the Relay flags say what lies around it."""
+    p, rng = view.portfolio, random.Random(23)
+    for _ in range(400):
+        if kind is Kind.FEATURE:
+            states = rng.choice([None, frozenset(rng.sample(list(FeatureState), 3))])
+            fq = FeatureQuery(states=states, type=pick(rng, list(WorkType)),
+                              pi=pick(rng, list(p.pis)), search=pick(rng, ["1", "a"]))
+            matches, read = feature_matches(p, fq), partial(view.feature_page, fq)
+        else:
+            estates = rng.choice([None, frozenset(rng.sample(list(EpicState), 2))])
+            eq = EpicQuery(states=estates, type=pick(rng, list(WorkType)),
+                           search=pick(rng, ["1", None]))
+            matches, read = epic_matches(p, eq), partial(view.epic_page, eq)
+        sort = random_sort(rng)
+        want = ordered(p, kind, matches, sort)
+        values = view.sort_values(kind, sort.field) if sort else {}
+
+        after, before = (cursor(want, values, rng.choice([None, rng.randrange(100)]))
+                         for _ in range(2))
+        lo = 0 if after is None else want.index(after.id) + 1
+        hi = len(want) if before is None else want.index(before.id)
+        inside = want[lo:max(lo, hi)]
+        size = rng.choice([0, 1, 4, 30])
+        if rng.random() < 0.5:
+            page = read(size, after, before=before, sort=sort)
+            assert page.ids == inside[:size], (sort, after, before, size)
+            assert page.has_next is (len(inside) > size)
+            assert page.has_previous is (after is not None and lo > 0)
+        else:
+            page = read(None, after, last=size, before=before, sort=sort)
+            assert page.ids == inside[max(0, len(inside) - size):], (sort, after, before)
+            assert page.has_previous is (len(inside) > size)
+            assert page.has_next is (before is not None and hi < len(want))
+        assert page.total == len(matches)
+        if sort is not None:
+            assert page.values == [values[i] for i in page.ids]
+
+
+def test_a_cursor_whose_item_changed_or_went_falls_between_its_neighbours() -> None:
+    """`Order.boundary` of a (value, id) no item has any more lies exactly between the
+    places around it, in both directions, also among nulls."""
+    values = {"A": "b", "B": "a", "C": None, "D": "b", "E": None}
+    asc, desc = Order(values, False), Order(values, True)
+    assert asc.ids == ["B", "A", "D", "C", "E"] and desc.ids == ["A", "D", "B", "C", "E"]
+    assert asc.boundary(Bound("A", "b")) == 1  # exactly there
+    assert asc.boundary(Bound("B", "ab")) == 0.5  # a value between "a" (B) and "b" (A)
+    assert asc.boundary(Bound("Z", "a")) == 0.5
+    assert asc.boundary(Bound("0", None)) == 2.5 and asc.boundary(Bound("Z", None)) == 4.5
+    assert desc.boundary(Bound("Z", "c")) == -0.5 and desc.boundary(Bound("B", "ab")) == 1.5
