@@ -52,6 +52,10 @@ class Context:
     watcher: Watcher | None = None
     connection_params: dict[str, object] | None = None
 
+    def release(self) -> None:
+        """Forget the request's view once it is answered (see GraphQLView.execute_single)."""
+        self._view = None
+
     @property
     def store(self) -> Store:
         return self.service.store

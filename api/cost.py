@@ -501,6 +501,7 @@ class QueryBudget(SchemaExtension):
             return
         self.deadline = time.monotonic() + self.timeout
         yield
+        self.ahead = {}  # the version's estimates: not kept alive by this request's cycles
         result = ctx.result
         if self.stopped is not None and isinstance(result, ExecutionResult):
             # Partial data after a stop would look complete to a careless client.

@@ -408,20 +408,14 @@ class PortfolioService:
     async def _enforced(self, before: Portfolio, change: PutDocument,
                         actor: Actor, dry_run: bool, justification: str | None,
                         audit: AuditRecord, item: Item) -> ChangeOutcome | None:
-        """Check what the change introduces, then write it; None when the version moved."""
-        after = apply(before, change)
-        # Only the rules and subjects the change can touch are evaluated again.
-        evaluation = evaluate_change(before, self._evaluate(before), after,
-                                     Touched.by(before, after, change), self.policy)
-        found, new = evaluation.violations, evaluation.introduced()
-        blocked = blocking(new)
-        if blocked and justification is None:
+        """Check what the change introduces, then write it; None when the version moved.
+
+        The check (the change applied in memory, the guardrails it can touch, the
+        violation events) runs in a worker thread: the server's loop goes on answering."""
+        checked = await asyncio.to_thread(self._checked, before, change, justification, audit)
+        after, found, new, blocked, audit = checked
+        if (blocked and justification is None) or dry_run:
             return ChangeOutcome(applied=False, item=item, violations=new)
-        if dry_run:
-            return ChangeOutcome(applied=False, item=item, violations=new)
-        if blocked:
-            audit = replace(audit, justification=justification)
-        audit = self._with_events(audit, before, found)
         version = await self.store.write(change, before.version, audit)
         if version is None:
             return None
@@ -429,15 +423,33 @@ class PortfolioService:
         self._evaluated = (version, found)  # the next change's `before`, already evaluated
         return ChangeOutcome(applied=True, item=item, violations=new)
 
+    def _checked(self, before: Portfolio, change: PutDocument, justification: str | None,
+                 audit: AuditRecord) -> tuple[Portfolio, list[Violation], list[Violation],
+                                              bool, AuditRecord]:
+        """The portfolio after `change`, its violations, those the change introduces,
+        whether they block it, and the audit record to write with it."""
+        after = apply(before, change)
+        # Only the rules and subjects the change can touch are evaluated again.
+        evaluation = evaluate_change(before, self._evaluate(before), after,
+                                     Touched.by(before, after, change), self.policy)
+        found, new = evaluation.violations, evaluation.introduced()
+        blocked = bool(blocking(new))
+        if blocked and justification is not None:
+            audit = replace(audit, justification=justification)
+        return after, found, new, blocked, self._with_events(audit, before, found)
+
     # --- unenforced changes ----------------------------------------------------
 
     async def _write_evaluated(self, before: Portfolio, change: RemoveDependency | DeleteItem,
                                audit: AuditRecord) -> int | None:
         """Write an unenforced change with its violation events (history needs them)."""
-        after = apply(before, change)
-        found = self._violations_after(before, after, change)
-        version = await self.store.write(change, before.version,
-                                         self._with_events(audit, before, found))
+        def check() -> tuple[Portfolio, list[Violation], AuditRecord]:
+            after = apply(before, change)
+            found = self._violations_after(before, after, change)
+            return after, found, self._with_events(audit, before, found)
+
+        after, found, audit = await asyncio.to_thread(check)  # off the server's loop
+        version = await self.store.write(change, before.version, audit)
         if version is not None:
             self._adopt(after, version)
             self._evaluated = (version, found)

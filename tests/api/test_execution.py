@@ -279,3 +279,15 @@ def test_another_middleware_sees_every_field() -> None:
     result = schema.execute_sync('{ things(case: "plain") { name count } }')
     assert result.errors is None
     assert seen.count("Thing.name") == 2 and seen.count("Thing.count") == 2
+
+
+def test_an_encoded_answer_is_emptied() -> None:
+    """Once encoded, an answer's data is emptied in place: the execution's reference cycles
+    then no longer hold its objects until a full collection (api/view.py)."""
+    from api.view import _release
+
+    nested = [{"id": "F-1"}]
+    response: dict[str, Any] = {"data": {"features": nested}, "errors": None}
+    _release(response)
+    assert response["data"] == {} and nested == [{"id": "F-1"}]
+    _release({"data": None})  # nothing to empty: no error
