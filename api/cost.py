@@ -162,6 +162,8 @@ class Estimates:
     fanouts: Mapping[tuple[str, str], Fanout]
     violations: Fanout | None = None  # Violation.relatedIds, when violations were counted
     violation_count: int | None = None
+    # Features within `depth` dependency hops of a root (what `impact` lists), or None.
+    impact_reach: Callable[[str, int], int] | None = None
 
     @classmethod
     def of(cls, portfolio: Portfolio) -> Estimates:
@@ -259,7 +261,30 @@ class Estimates:
             fixed["Impact", name] = n(kind)
         for key, size in fixed.items():
             fanouts[key] = functools.partial(Fanout.fixed, size)
-        return cls(counts=counts, fanouts=LazyFanouts(fanouts))
+        @functools.cache
+        def dependents() -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            for a, b in p.dependencies:
+                found.setdefault(b, []).append(a)
+            return found
+
+        def impact_reach(root: str, depth: int) -> int:
+            """The features an impact of `root` lists: a walk of the reverse dependencies
+            (as long as the impact itself, which it precedes)."""
+            seen, frontier = {root}, [root]
+            for _ in range(depth):
+                following = []
+                for feature in frontier:
+                    for dependent in dependents().get(feature, ()):
+                        if dependent not in seen:
+                            seen.add(dependent)
+                            following.append(dependent)
+                if not following:
+                    break
+                frontier = following
+            return len(seen) - 1
+
+        return cls(counts=counts, fanouts=LazyFanouts(fanouts), impact_reach=impact_reach)
 
     @property
     def ahead(self) -> Mapping[tuple[str, str], int]:
@@ -268,7 +293,7 @@ class Estimates:
 
     def with_violations(self, related: list[int]) -> Estimates:
         return Estimates(self.counts, self.fanouts, Fanout.of(related, len(related)),
-                         len(related))
+                         len(related), self.impact_reach)
 
 
 # --- the cost of an operation -------------------------------------------------------
@@ -335,6 +360,8 @@ class CostWalker:
         child_page = page
         if is_list_type(nullable):
             count = self.list_size(parent.name, name, node, parents, page)
+        elif parent.name == "Query" and name == "impact":
+            child_page = self.impact_page(node)
         elif parent.name in ("Query", "Mutation") and name in ("features", "epics"):
             kind = Kind.FEATURE if name == "features" else Kind.EPIC
             size = self.int_argument(node, "first", 50)
@@ -347,9 +374,22 @@ class CostWalker:
                                      child_page)
         return total
 
+    def impact_page(self, node: FieldNode) -> float | None:
+        """How many features this impact lists, when its root is known: every list of an
+        Impact is at most that long (and at most its kind's count)."""
+        root = self.argument(node, "id")
+        reach = self.estimates.impact_reach
+        if not isinstance(root, str) or reach is None:
+            return None  # no root to walk from: each list is charged its kind's count
+        depth = max(1, min(self.int_argument(node, "maxDepth", 10), 50))
+        return float(reach(root, depth) + 1)  # the root itself may be listed (slips)
+
     def list_size(self, type_name: str, name: str, node: FieldNode, parents: float,
                   page: float | None) -> float:
         est = self.estimates
+        if type_name == "Impact" and page is not None:
+            fanout = est.fanouts.get((type_name, name))
+            return parents * (page if fanout is None else min(page, float(fanout.most)))
         if name == "edges" and type_name.endswith("Connection"):
             return parents * (page if page is not None else MAX_FIRST)
         if type_name == "Query" and name == "traces":

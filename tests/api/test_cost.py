@@ -311,3 +311,26 @@ def test_estimates_size_only_the_lists_an_operation_names() -> None:
     pis, features = len(portfolio.pis), len(portfolio.features)
     assert cost >= pis + features  # every PI and each of its features, at least
     assert estimates.ahead[("Query", "pis")] == pis
+
+
+def test_an_impact_is_charged_what_its_root_reaches() -> None:
+    """An impact lists the features within maxDepth hops of its root: the estimate walks
+    that far, so a wide root's impact fits the budget on a large portfolio (at 50,000
+    features, charging every feature refused the contract's own query) and still
+    charges at least what the impact resolves."""
+    parsed = validate_document(synthetic_document(500, 1))
+    assert isinstance(parsed, ParsedDocument)
+    portfolio = apply(Portfolio(), parsed.change())
+    estimates = Estimates.of(portfolio)
+    query = graphql.parse("""query($id: ID!, $d: Int) { impact(id: $id, maxDepth: $d) {
+        items { depth item { id name } } teams { id } } }""")
+    widest = max(portfolio.features, key=lambda f: len(impact(portfolio, f, 10).items))
+    for root, depth in ((widest, 10), (widest, 1), (sorted(portfolio.features)[-1], 10)):
+        found = impact(portfolio, root, depth)
+        cost = operation_cost(SCHEMA, estimates, query, None, {"id": root, "d": depth})
+        assert found is not None
+        resolved = 1 + len(found.items) * 4 + 2 * len(found.team_ids)
+        assert resolved <= cost <= 10 * (len(found.items) + 2)  # set by the reach
+    everything = operation_cost(SCHEMA, estimates, graphql.parse(
+        "{ impact(id: \"F-0001\") { items { item { id } } } }"), None, None)
+    assert everything < len(portfolio.features)  # not every feature
