@@ -59,7 +59,9 @@ from strawberry.types.graphql import OperationType
 from api.errors import ApiError, ErrorCode
 from api.schema.paging import MAX_FIRST
 from graph.model import FeatureState, Kind, Portfolio, Severity
+from rules.graphs import dependents
 from rules.guardrails.registry import registered
+from rules.impact import impacted
 from rules.trace import Tracer
 
 logger = logging.getLogger("api.cost")
@@ -261,28 +263,11 @@ class Estimates:
             fixed["Impact", name] = n(kind)
         for key, size in fixed.items():
             fanouts[key] = functools.partial(Fanout.fixed, size)
-        @functools.cache
-        def dependents() -> dict[str, list[str]]:
-            found: dict[str, list[str]] = {}
-            for a, b in p.dependencies:
-                found.setdefault(b, []).append(a)
-            return found
+        back = functools.cache(lambda: dependents(p.dependencies))
 
         def impact_reach(root: str, depth: int) -> int:
-            """The features an impact of `root` lists: a walk of the reverse dependencies
-            (as long as the impact itself, which it precedes)."""
-            seen, frontier = {root}, [root]
-            for _ in range(depth):
-                following = []
-                for feature in frontier:
-                    for dependent in dependents().get(feature, ()):
-                        if dependent not in seen:
-                            seen.add(dependent)
-                            following.append(dependent)
-                if not following:
-                    break
-                frontier = following
-            return len(seen) - 1
+            """The features an impact of `root` lists (the walk `impact` makes first)."""
+            return len(impacted(p, back(), root, depth))
 
         return cls(counts=counts, fanouts=LazyFanouts(fanouts), impact_reach=impact_reach)
 

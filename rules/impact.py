@@ -74,7 +74,7 @@ def impact(
         return None
     back = (dependents(portfolio.dependencies) if dependents_index is None
             else dependents_index)
-    depth = _impacted(portfolio, back, root_id, max_depth)
+    depth = impacted(portfolio, back, root_id, max_depth)
     traced = Tracer(portfolio).union(depth)
     slips = [] if slip_to_pi is None else _slips(portfolio, back, root, depth, slip_to_pi)
     at_risk = 0
@@ -99,7 +99,7 @@ def _by_depth(item: tuple[str, int]) -> tuple[int, str]:
     return item[1], item[0]
 
 
-def _impacted(
+def impacted(
     portfolio: Portfolio, back: Mapping[str, Sequence[str]], root_id: str, max_depth: int
 ) -> dict[str, int]:
     """Features depending on the root within `max_depth` hops, with their shortest hop count."""
