@@ -172,6 +172,11 @@ def _value(leaf: Leaf, source: Any) -> Any:
     return _SLOW if coerced is None or coerced is Undefined else coerced
 
 
+def _size(leaf: Leaf, value: Any) -> int:
+    """The values QueryBudget counts for a completed leaf: the field, and a list's items."""
+    return 1 + len(value) if leaf.is_list and value is not None else 1
+
+
 class _Counter:
     """Charges the query budget as values are completed (so its cap and deadline stop a
     large plain selection mid-way, as they stop graphql-core's), remembering how much,
@@ -209,7 +214,7 @@ def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tup
                 value = _value(how, item)
                 if value is _SLOW:
                     return _SLOW
-                n += 1 + len(value) if how.is_list and value is not None else 1
+                n += _size(how, value)
             else:
                 value = _nested(how, item, info, counter)  # type: ignore[arg-type]
                 if value is _SLOW:
@@ -363,8 +368,7 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if leaf is not None:
                 value = _value(leaf, source)
                 if value is not _SLOW:
-                    count = 1 + len(value) if leaf.is_list and value is not None else 1
-                    value = self._counted(count, value)
+                    value = self._counted(_size(leaf, value), value)
                 if value is not _SLOW:
                     return value
         return super().execute_field(parent_type, source, field_details_list, path,
