@@ -412,31 +412,34 @@ class PortfolioService:
 
         The check (the change applied in memory, the guardrails it can touch, the
         violation events) runs in a worker thread: the server's loop goes on answering."""
-        checked = await asyncio.to_thread(self._checked, before, change, justification, audit)
-        after, found, new, blocked, audit = checked
-        if (blocked and justification is None) or dry_run:
+        after, found, new, written = await asyncio.to_thread(
+            self._checked, before, change, dry_run, justification, audit)
+        if written is None:
             return ChangeOutcome(applied=False, item=item, violations=new)
-        version = await self.store.write(change, before.version, audit)
+        version = await self.store.write(change, before.version, written)
         if version is None:
             return None
         self._adopt(after, version)
         self._evaluated = (version, found)  # the next change's `before`, already evaluated
         return ChangeOutcome(applied=True, item=item, violations=new)
 
-    def _checked(self, before: Portfolio, change: PutDocument, justification: str | None,
-                 audit: AuditRecord) -> tuple[Portfolio, list[Violation], list[Violation],
-                                              bool, AuditRecord]:
-        """The portfolio after `change`, its violations, those the change introduces,
-        whether they block it, and the audit record to write with it."""
+    def _checked(self, before: Portfolio, change: PutDocument, dry_run: bool,
+                 justification: str | None, audit: AuditRecord
+                 ) -> tuple[Portfolio, list[Violation], list[Violation], AuditRecord | None]:
+        """The portfolio after `change`, its violations, those the change introduces, and
+        the audit record to write with it: None for a dry run or a change its new
+        violations block without a justification (nothing is written, no events)."""
         after = apply(before, change)
         # Only the rules and subjects the change can touch are evaluated again.
         evaluation = evaluate_change(before, self._evaluate(before), after,
                                      Touched.by(before, after, change), self.policy)
         found, new = evaluation.violations, evaluation.introduced()
         blocked = bool(blocking(new))
-        if blocked and justification is not None:
+        if (blocked and justification is None) or dry_run:
+            return after, found, new, None
+        if blocked:
             audit = replace(audit, justification=justification)
-        return after, found, new, blocked, self._with_events(audit, before, found)
+        return after, found, new, self._with_events(audit, before, found)
 
     # --- unenforced changes ----------------------------------------------------
 
