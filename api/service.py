@@ -226,29 +226,13 @@ class PortfolioService:
     async def _import_once(self, raw: Any, actor: Actor,
                            validate: Validate) -> ImportOutcome | None:
         before = await self.snapshot()
-        # Validating, applying and evaluating a large document is seconds of CPU work:
-        # off the server's loop, which keeps answering meanwhile.
-        prepared = await asyncio.to_thread(self._prepare_import, before, raw, actor, validate)
-        if isinstance(prepared, ImportOutcome):
-            return prepared
-        after, change, audit, found, created, updated = prepared
-        version = await self.store.write(change, before.version, audit)
-        if version is None:
-            return None
-        self._adopt(after, version)
-        self._evaluated = (version, found)
-        return ImportOutcome(applied=True, created=created, updated=updated, violations=found)
-
-    def _prepare_import(self, before: Portfolio, raw: Any, actor: Actor, validate: Validate
-                        ) -> ImportOutcome | tuple[Portfolio, PutDocument, AuditRecord,
-                                                   list[Violation], list[str], list[str]]:
-        """The import's change, the portfolio after it, its audit record and violations;
-        or the outcome that refuses it."""
-        parsed = validate(raw, scale=self.policy.wsjf_scale, existing=before.kinds())
+        # Validating a large document is seconds of CPU work: off the server's loop, which
+        # keeps answering meanwhile (so are the apply and the evaluation: _write_evaluated).
+        parsed = await asyncio.to_thread(
+            lambda: validate(raw, scale=self.policy.wsjf_scale, existing=before.kinds()))
         if not isinstance(parsed, ParsedDocument):
             return ImportOutcome(applied=False, errors=parsed)
         change = parsed.change()
-        after = apply(before, change)
         created: list[str] = []
         updated: list[str] = []
         for item in change.items:
@@ -258,8 +242,10 @@ class PortfolioService:
             after={"created": created, "updated": updated},
             item_ids=tuple(created + updated),
         )
-        found = self._violations_after(before, after, change)
-        return after, change, self._with_events(audit, before, found), found, created, updated
+        found = await self._write_evaluated(before, change, audit)
+        if found is None:
+            return None
+        return ImportOutcome(applied=True, created=created, updated=updated, violations=found)
 
     # --- export and the archive's import --------------------------------------------
 
@@ -443,9 +429,11 @@ class PortfolioService:
 
     # --- unenforced changes ----------------------------------------------------
 
-    async def _write_evaluated(self, before: Portfolio, change: RemoveDependency | DeleteItem,
-                               audit: AuditRecord) -> int | None:
-        """Write an unenforced change with its violation events (history needs them)."""
+    async def _write_evaluated(self, before: Portfolio, change: Change,
+                               audit: AuditRecord) -> list[Violation] | None:
+        """Write a change the guardrails do not decide on (an import, a removal, a delete)
+        with its violation events (history needs them): the violations after it, or None
+        when another writer moved the version (nothing written)."""
         def check() -> tuple[Portfolio, list[Violation], AuditRecord]:
             after = apply(before, change)
             found = self._violations_after(before, after, change)
@@ -453,10 +441,11 @@ class PortfolioService:
 
         after, found, audit = await asyncio.to_thread(check)  # off the server's loop
         version = await self.store.write(change, before.version, audit)
-        if version is not None:
-            self._adopt(after, version)
-            self._evaluated = (version, found)
-        return version
+        if version is None:
+            return None
+        self._adopt(after, version)
+        self._evaluated = (version, found)
+        return found
 
     async def remove_dependency(self, from_id: str, to_id: str, actor: Actor) -> ChangeOutcome:
         return await self._until_written(
@@ -471,8 +460,7 @@ class PortfolioService:
         audit = AuditRecord(operation="removeDependency", actor=actor.id, item_id=from_id,
                             before={"from": from_id, "to": to_id})
         change = RemoveDependency(from_id, to_id)
-        version = await self._write_evaluated(before, change, audit)
-        if version is None:
+        if await self._write_evaluated(before, change, audit) is None:
             return None
         return ChangeOutcome(applied=True, item=before.features.get(from_id))
 
@@ -494,8 +482,7 @@ class PortfolioService:
         audit = AuditRecord(operation="deleteItem", actor=actor.id, item_id=item_id,
                             before=_item_json(item))
         change = DeleteItem(item_id)
-        version = await self._write_evaluated(before, change, audit)
-        if version is None:
+        if await self._write_evaluated(before, change, audit) is None:
             return None
         return ChangeOutcome(applied=True, item=item)
 
