@@ -2,8 +2,8 @@
 
 Node properties are flat scalars (nested values such as the WSJF inputs and an
 item's source flattened with their field's name as prefix: `wsjfJobSize`,
-`sourceKey`; dates as ISO strings); links are relationships and come back from
-the read statements as id fields of the row (see graph/cypher/statements.py).
+`sourceKey`; dates as ISO strings); links are relationships, read as rows of
+their own and attached to the property rows by id (`attach_links`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,17 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from graph.model import LINK_AMOUNT, MODEL_OF_KIND, Arity, Item, Kind, Source, Wsjf, links_of
+from graph.model import (
+    LINK_AMOUNT,
+    MODEL_OF_KIND,
+    Arity,
+    Item,
+    Kind,
+    LinkField,
+    Source,
+    Wsjf,
+    links_of,
+)
 
 # Nested values stored flat: field alias -> model; each of its fields is the
 # property `<alias><Field>` (wsjf.jobSize -> wsjfJobSize).
@@ -27,6 +37,7 @@ def _flat(prefix: str, model: type[BaseModel]) -> dict[str, str]:
 FLAT_PROPS: dict[str, dict[str, str]] = {
     alias: _flat(alias, model) for alias, model in FLATTENED.items()}
 WSJF_PROPS = FLAT_PROPS["wsjf"]
+_FLAT = frozenset(p for props in FLAT_PROPS.values() for p in props.values())
 
 # Fields of each kind that are links (relationships), not node properties (from LINKS).
 LINK_FIELDS: dict[Kind, frozenset[str]] = {
@@ -86,19 +97,35 @@ def to_write_row(item: Item, kind: Kind) -> dict[str, Any]:
     return row
 
 
-def from_row(kind: Kind, row: dict[str, Any]) -> Item:
-    """Rebuild a model item from a read statement's row (trusted: written by us).
+def attach_links(rows: dict[str, dict[str, Any]], link: LinkField,
+                 link_rows: list[dict[str, Any]]) -> None:
+    """Put `link`'s relationship rows (source, target[, amount]; see `link_rows` in
+    graph/cypher/statements.py) into the property rows of their sources, by id, as
+    `from_row` takes them: an id (ONE), a list of ids (MANY), `{id, <LINK_AMOUNT>}` maps
+    (WEIGHTED)."""
+    alias = link.alias
+    for r in link_rows:
+        row = rows.get(r["source"])
+        if row is None:  # not read with its kind: only a concurrent change does this
+            continue
+        if link.arity is Arity.ONE:
+            row[alias] = r["target"]
+        elif link.arity is Arity.MANY:
+            row.setdefault(alias, []).append(r["target"])
+        else:
+            row.setdefault(alias, []).append({"id": r["target"], LINK_AMOUNT: r["amount"]})
 
-    The row holds each link field as the read projection returns it (see `projection`
-    in graph/cypher/statements.py); lists come back in no fixed order, so MANY links
+
+def from_row(kind: Kind, row: dict[str, Any]) -> Item:
+    """Rebuild a model item from its properties with its links attached (`attach_links`;
+    trusted: written by us). Relationships come back in no fixed order, so MANY links
     are sorted by id.
     """
-    flat = {p for props in FLAT_PROPS.values() for p in props.values()}
-    data = {k: v for k, v in row.items() if v is not None and k not in flat}
+    data = {k: v for k, v in row.items() if v is not None and k not in _FLAT}
     for alias, props in FLAT_PROPS.items():
         values = {f: row[p] for f, p in props.items() if row.get(p) is not None}
-        if values:  # written whole by to_props, so present whole
-            data[alias] = FLATTENED[alias].model_validate(values)
+        if values:  # written whole by to_props, so present whole; validated with the item
+            data[alias] = values
     for link in links_of(kind):
         if link.arity is Arity.MANY:
             data[link.alias] = sorted(data.get(link.alias) or [])

@@ -20,8 +20,9 @@ from typing import Any
 from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency
 from graph.cypher import statements as q
 from graph.engines.base import Engine, Row
-from graph.model import DOCUMENT_KEYS, Kind, Portfolio, kind_of
-from graph.rows import from_row, to_write_row
+from graph.heap import paused_gc
+from graph.model import DOCUMENT_KEYS, LINKS, Kind, Portfolio, kind_of
+from graph.rows import attach_links, from_row, to_write_row
 
 _KIND_OF_LABEL = {k.value: k for k in Kind}  # a kind's value is its graph label
 
@@ -151,12 +152,12 @@ class Store:
 
     async def _load(self, version: int) -> Portfolio:
         kinds = list(Kind)
-        results = await asyncio.gather(
-            *(self.engine.read(q.ALL_ITEMS[kind]) for kind in kinds),
-            self.engine.read(q.ALL_DEPENDENCIES),
-        )
-        # Rebuilding 50,000 model items is CPU work: off the event loop.
-        return await asyncio.to_thread(_portfolio, version, kinds, results)
+        with paused_gc():
+            items = asyncio.gather(*(self.engine.read(q.ALL_ITEMS[kind]) for kind in kinds))
+            links = asyncio.gather(*(self.engine.read(q.ALL_LINKS[link]) for link in LINKS))
+            results = await asyncio.gather(items, links, self.engine.read(q.ALL_DEPENDENCIES))
+            # Rebuilding 50,000 model items is CPU work: off the event loop.
+            return await asyncio.to_thread(_portfolio, version, kinds, *results)
 
     async def counts(self) -> dict[Kind, int]:
         rows = await self.engine.read(q.COUNTS)
@@ -248,16 +249,20 @@ def _put_params(change: PutDocument, kinds: frozenset[Kind],
     return params
 
 
-def _portfolio(version: int, kinds: list[Kind], results: Sequence[list[Row]]) -> Portfolio:
-    """The snapshot from the rows of every ALL_ITEMS statement (in `kinds` order), then
-    the dependencies."""
+def _portfolio(version: int, kinds: list[Kind], items: Sequence[list[Row]],
+               links: Sequence[list[Row]], dependencies: list[Row]) -> Portfolio:
+    """The snapshot from the rows of every ALL_ITEMS statement (in `kinds` order), of
+    every ALL_LINKS statement (in LINKS order) and of ALL_DEPENDENCIES."""
+    rows = {kind: {row["item"]["id"]: row["item"] for row in found}
+            for kind, found in zip(kinds, items, strict=True)}
+    for link, found in zip(LINKS, links, strict=True):
+        attach_links(rows[link.kind], link, found)
     portfolio = Portfolio(version=version)
-    for kind, rows in zip(kinds, results[:-1], strict=True):
+    for kind in kinds:
         target = portfolio.collection(kind)
-        for row in rows:
-            item = from_row(kind, row["item"])
-            target[item.id] = item
-    portfolio.dependencies = {(r["source"], r["target"]) for r in results[-1]}
+        for item_id, row in rows[kind].items():
+            target[item_id] = from_row(kind, row)
+    portfolio.dependencies = {(r["source"], r["target"]) for r in dependencies}
     return portfolio
 
 

@@ -196,33 +196,27 @@ CALL {{ WITH m
     + _AUDIT
 )
 
-# --- reads: items by kind ---------------------------------------------------
+# --- reads: the whole portfolio ----------------------------------------------
 
-# A map projection of each kind with the ids its link fields name, so a row
-# rebuilds the model item (graph/rows.py) without a second query.
-
-
-def _link_read(link: LinkField) -> str:
-    rel = link.rel
-    if link.arity is Arity.ONE:
-        return f"{link.alias}: head([(n)-[:{rel}]->(x) | x.id])"
-    if link.arity is Arity.MANY:
-        return f"{link.alias}: [(n)-[:{rel}]->(x) | x.id]"
-    return (f"{link.alias}: [(n)-[k:{rel}]->(x) | "
-            f"{{id: x.id, {LINK_AMOUNT}: k.{LINK_AMOUNT}}}]")
-
-
-def projection(kind: Kind, links: Sequence[LinkField] = LINKS) -> str:
-    """Node `n` of `kind` as a map: its properties plus each link field (see from_row)."""
-    return "n {" + ", ".join([".*", *(_link_read(x) for x in links if x.kind is kind)]) + "}"
-
-
-_PROJECTION: dict[Kind, str] = {kind: projection(kind) for kind in Kind}
+# Each kind's properties, and one statement per link of LINKS returning a row per
+# relationship; graph/rows.py puts the two together. A map projection with a pattern
+# comprehension per link field read the same in one statement, but FalkorDB spent
+# ~400 ms per link field on 50,000 features (1.3 s for the three of a feature); a
+# link's rows take ~30 ms (bench/README.md, "Start to ready").
 
 ALL_ITEMS: Final[dict[Kind, str]] = {
-    kind: f"MATCH (n:{Label(kind.value)}) RETURN {proj} AS item ORDER BY n.id"
-    for kind, proj in _PROJECTION.items()
+    kind: f"MATCH (n:{kind_label(kind)}) RETURN n {{.*}} AS item ORDER BY n.id" for kind in Kind
 }
+
+
+def link_rows(link: LinkField) -> str:
+    """Every `link` relationship as a row: source id, target id (and amount if weighted)."""
+    amount = f", k.{LINK_AMOUNT} AS amount" if link.arity is Arity.WEIGHTED else ""
+    return (f"MATCH (n:{kind_label(link.kind)})-[k:{link.rel}]->(x:{kind_label(link.target)}) "
+            f"RETURN n.id AS source, x.id AS target{amount}")
+
+
+ALL_LINKS: Final[dict[LinkField, str]] = {link: link_rows(link) for link in LINKS}
 
 ALL_KINDS: Final = f"MATCH (n:{Label.ITEM}) RETURN n.id AS id, labels(n) AS labels"
 
@@ -305,6 +299,8 @@ def all_statements() -> dict[str, str]:
     for kind in Kind:
         named[f"APPLY_DOCUMENT.{kind.name}"] = put_document(frozenset({kind}), False)
         named[f"ALL_ITEMS.{kind.name}"] = ALL_ITEMS[kind]
+    for link, statement in ALL_LINKS.items():
+        named[f"ALL_LINKS.{link.kind.name}.{link.alias}"] = statement
     from graph.cypher import history  # history's statements build on this module's
 
     named.update({f"history.{name}": text for name, text in history.statements().items()})

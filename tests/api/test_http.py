@@ -132,6 +132,7 @@ async def test_lifespan_opens_and_closes_the_embedded_store(tmp_path: Path) -> N
         frozen = gc.get_freeze_count()
         gc.unfreeze()  # the test process keeps collecting as usual
         assert frozen > 0
+        assert gc.isenabled()  # paused only while the portfolio loaded (graph/heap.py)
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
         response = await http.post("/graphql", json={"query": "{ themes { id } }"})

@@ -51,6 +51,6 @@ async def test_statement_runs_on_falkordb(falkordb: Engine, name: str) -> None:
     run = falkordb.write if WRITES.search(statement) else falkordb.read
     rows = await run(statement, params)
     assert isinstance(rows, list)
-    if name.startswith(("ALL_ITEMS", "ALL_IDS")) or name in ("VERSION", "ALL_DEPENDENCIES",
-                                                            "COUNTS"):
+    if name.startswith(("ALL_ITEMS", "ALL_LINKS", "ALL_IDS")) or name in (
+            "VERSION", "ALL_DEPENDENCIES", "COUNTS"):
         assert rows, f"{name} found nothing in the example portfolio"
