@@ -29,11 +29,18 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from math import isfinite
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    GraphQLBoolean,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
     GraphQLList,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -120,9 +127,35 @@ def leaf_of(parent_type: GraphQLObjectType, name: str) -> Leaf | None:
     if not is_leaf_type(inner):
         return None
     coerce = (_enum_coercer(inner) if isinstance(inner, CustomGraphQLEnumType)
-              else inner.coerce_output_value)
+              else _scalar_coercer(inner.coerce_output_value))
     return Leaf(read=read, coerce=coerce, non_null=is_non_null_type(return_type),
                 is_list=is_list)
+
+
+# The built-in scalars' own serializers check and convert each value in Python (a Float
+# one: 1.2 s of 5.5 s completing 67,000 violation leaves); a value of exactly the type
+# they return, and finite or in range, comes out of them unchanged, so it is taken as it
+# is. Anything else goes through the serializer (and its errors).
+_SAME: dict[Any, Callable[[Any], bool]] = {
+    GraphQLString.serialize: lambda v: type(v) is str,
+    GraphQLID.serialize: lambda v: type(v) is str,
+    GraphQLBoolean.serialize: lambda v: type(v) is bool,
+    GraphQLFloat.serialize: lambda v: type(v) is float and isfinite(v),
+    GraphQLInt.serialize: lambda v: type(v) is int and GRAPHQL_MIN_INT <= v <= GRAPHQL_MAX_INT,
+}
+
+
+def _scalar_coercer(serialize: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`serialize`, taking a built-in scalar's values that it would return unchanged as
+    they are."""
+    same = _SAME.get(serialize)
+    if same is None:
+        return serialize
+
+    def coerce(value: Any) -> Any:
+        return value if same(value) else serialize(value)
+
+    return coerce
 
 
 def _enum_coercer(enum_type: CustomGraphQLEnumType) -> Callable[[Any], Any]:

@@ -192,8 +192,10 @@ class Query(HistoryQuery, BoardQuery, DashboardQuery):
     async def violations(self, info: Info, severity: Severity | None = None,
                          rule: str | None = None, as_of: AsOf | None = None) -> list[Violation]:
         view = await view_for(info, as_of)
-        found = info.context.service.violations_in(view, severity=severity, rule=rule)
-        return [Violation.of(v) for v in found]
+        service = info.context.service
+        # Built once per version and filter: 13,458 at 50,000 features took ~40 ms a request.
+        return view.derived(("api.violations", severity, rule), lambda: [
+            Violation.of(v) for v in service.violations_in(view, severity=severity, rule=rule)])
 
     @field(extensions=needs(VIEWER),
                       description="Every guardrail rule with its effective settings, by rule id.")
