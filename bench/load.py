@@ -45,6 +45,7 @@ from bench.common import (
     machine,
     percentile,
     remove,
+    settle_client_heap,
     temp_root,
     vm_hwm_mb,
 )
@@ -321,6 +322,7 @@ async def main() -> None:
                 pairs = dependency_pairs(doc, own, 4, rng) or [(own[-1]["id"], own[0]["id"])]
                 clients.append(Client(n, https[n % len(https)], doc, own, pairs, ledger,
                                       random.Random(n)))
+            settle_client_heap()
             began = time.monotonic()
             with ProcessPoolExecutor(max_workers=1) as probe:
                 health, *_ = await asyncio.gather(

@@ -38,6 +38,7 @@ from bench.common import (
     machine,
     measure,
     remove,
+    settle_client_heap,
     stats,
     temp_root,
     vm_hwm_mb,
@@ -326,6 +327,7 @@ async def one_scale(n: int, args: argparse.Namespace) -> dict[str, Any]:
         server.start()
         result["api_ready_s"] = round(await server.wait_ready(), 2)
         print(f"[{n}] API on {server.url} (pid {server.pid}); GraphQL over HTTP…")
+        settle_client_heap()
         api = await api_cases(server.url, p, args.repeat, args.budget)
         for name in sorted(set(direct) | set(api)):
             cases[name] = {"api": api.get(name), "direct": direct.get(name)}
