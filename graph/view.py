@@ -161,12 +161,11 @@ class PortfolioView:
         def build() -> tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]:
             out: dict[str, list[str]] = {}
             into: dict[str, list[str]] = {}
-            for a, b in sorted(self.portfolio.dependencies):
-                out.setdefault(a, []).append(b)
+            for a, b in self.portfolio.dependencies:  # each group sorted below: cheaper
+                out.setdefault(a, []).append(b)      # than sorting all the pairs first
                 into.setdefault(b, []).append(a)
-            for targets in into.values():
-                targets.sort()
-            return ({k: tuple(v) for k, v in out.items()}, {k: tuple(v) for k, v in into.items()})
+            return ({k: tuple(sorted(v)) for k, v in sorted(out.items())},
+                    {k: tuple(sorted(v)) for k, v in sorted(into.items())})
 
         return self.derived("dependencies", build)
 
