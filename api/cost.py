@@ -265,6 +265,7 @@ class Estimates:
             fanouts[key] = functools.partial(Fanout.fixed, size)
         back = functools.cache(lambda: dependents(p.dependencies))
 
+        @functools.lru_cache(maxsize=4096)  # a count per (root, depth) of this version
         def impact_reach(root: str, depth: int) -> int:
             """The features an impact of `root` lists (the walk `impact` makes first)."""
             return len(impacted(p, back(), root, depth))

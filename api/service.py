@@ -182,11 +182,11 @@ class PortfolioService:
                slip_to_pi: str | None = None) -> ImpactResult | None:
         """Impact on the view, walking its per-version reverse dependency index."""
         return impact(view.portfolio, root_id, max_depth, slip_to_pi,
-                      dependents_index=view.dependents_index())
+                      dependents_index=view.dependents_index(), tracer=_tracer(view))
 
     def trace(self, view: PortfolioView, item_id: str) -> Trace | None:
-        """The trace of an epic or feature; each epic's reach is walked once per version."""
-        return view.derived("tracer", lambda: Tracer(view.portfolio)).trace(item_id)
+        """The trace of an epic or feature."""
+        return _tracer(view).trace(item_id)
 
     def ranking(self, view: PortfolioView, level: rules_ranking.Level, *,
                 scope: str | None = None, pi_id: str | None = None,
@@ -517,3 +517,8 @@ async def _backoff() -> None:
 
 
 __all__: Sequence[str] = ("PortfolioService",)
+
+
+def _tracer(view: PortfolioView) -> Tracer:
+    """The view's tracer: each epic's reach is walked once per version (traces, impacts)."""
+    return view.derived("tracer", lambda: Tracer(view.portfolio))

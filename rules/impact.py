@@ -41,6 +41,7 @@ class ImpactResult(TraceUnion):
 def impact(
     portfolio: Portfolio, root_id: str, max_depth: int = 10, slip_to_pi: str | None = None,
     *, dependents_index: Mapping[str, Sequence[str]] | None = None,
+    tracer: Tracer | None = None,
 ) -> ImpactResult | None:
     """What depends on feature `root_id` (up to `max_depth` hops), and what moves if it slips.
 
@@ -48,7 +49,8 @@ def impact(
     PIs, epics, teams, ARTs, key results and objectives of the snapshot.
     `dependents_index` (B -> items depending on B, as `graphs.dependents`
     builds it) may be passed in by a caller that keeps one per snapshot: it is
-    the only part of the work proportional to the whole portfolio.
+    the only part of the work proportional to the whole portfolio. Likewise a
+    `tracer` of the snapshot, which walks each epic's strategy links once.
 
     >>> from graph.model import ProgramIncrement
     >>> def f(i, pi):
@@ -75,7 +77,7 @@ def impact(
     back = (dependents(portfolio.dependencies) if dependents_index is None
             else dependents_index)
     depth = impacted(portfolio, back, root_id, max_depth)
-    traced = Tracer(portfolio).union(depth)
+    traced = (Tracer(portfolio) if tracer is None else tracer).union(depth)
     slips = [] if slip_to_pi is None else _slips(portfolio, back, root, depth, slip_to_pi)
     at_risk = 0
     for slip in slips[1:]:
