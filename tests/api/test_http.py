@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.app import create_app
+from api.app import FULL_COLLECTION_EVERY, create_app
 from tests.api.conftest import Api, bearer, make_settings
 
 # The HTTP/GraphQL layer only: FalkorDB is enough (see tests/api/conftest.py).
@@ -126,6 +126,7 @@ async def test_lifespan_opens_and_closes_the_embedded_store(tmp_path: Path) -> N
     app = create_app(make_settings(data_dir=tmp_path / "pg"))
     transport = httpx.ASGITransport(app=app)
     gc.unfreeze()
+    threshold = gc.get_threshold()
     async with (app.router.lifespan_context(app),
                 httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http):
         # Start-up's heap is set aside from the cyclic GC (api/app.py, settle_heap).
@@ -133,6 +134,8 @@ async def test_lifespan_opens_and_closes_the_embedded_store(tmp_path: Path) -> N
         gc.unfreeze()  # the test process keeps collecting as usual
         assert frozen > 0
         assert gc.isenabled()  # paused only while the portfolio loaded (graph/heap.py)
+        assert gc.get_threshold()[2] == FULL_COLLECTION_EVERY
+        gc.set_threshold(*threshold)  # the test process's own, as it was
         ready = await http.get("/readyz")
         assert ready.status_code == 200, ready.text
         response = await http.post("/graphql", json={"query": "{ themes { id } }"})
