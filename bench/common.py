@@ -123,8 +123,8 @@ class Server:
     """`portfolio-graph serve` (run as `python -m bench.serve`, same entry point) on 127.0.0.1."""
 
     def __init__(self, data_dir: Path, log: Path, *,
-                 env: dict[str, str] | None = None) -> None:
-        self.data_dir, self.log = data_dir, log
+                 env: dict[str, str] | None = None, repo: Path = REPO) -> None:
+        self.data_dir, self.log, self.repo = data_dir, log, repo
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "PORTFOLIO_JWT_SECRET": "", **(env or {})}
@@ -135,8 +135,9 @@ class Server:
         args = [sys.executable, "-m", "bench.serve"]
         args += ["serve", "--data-dir", str(self.data_dir), "--port", str(self.port)]
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen(args, cwd=REPO, env=self.env, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(args, cwd=self.repo, env=self.env,
+                                         stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=subprocess.STDOUT)
         self.started_at = time.monotonic()
 
     @property
