@@ -26,6 +26,7 @@ with graphql-core's own path (`build_schema(plain_execution=True)`).
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -106,6 +107,7 @@ def reader_of(field_def: GraphQLField) -> Callable[[Any], Any] | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # a schema's types do not change once it serves
 def leaf_of(parent_type: GraphQLObjectType, name: str) -> Leaf | None:
     """The short path for leaf field `name` of `parent_type`, or None when it has none."""
     if name == "__typename":  # clients such as Apollo ask for it in every selection
