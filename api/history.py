@@ -17,7 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from api.errors import ErrorCode, ServiceError
 from graph.changes import item_json
-from graph.history import History, HistoryUnavailable, StoredEntry
+from graph.history import HistoryUnavailable, StoredEntry
 from graph.model import Item, Kind, Portfolio
 from graph.store import AuditEntry, Store
 from graph.view import PortfolioView
@@ -124,7 +124,7 @@ class HistoryService:
         self.store = store
         self.policy = policy
         self.fingerprint = policy_fingerprint(policy)
-        self.history = History(store)
+        self.history = store.history
         self._views: Lru[int, PortfolioView] = Lru(8)
         self._events: Lru[int, list[ViolationEvent]] = Lru(20_000)
 

@@ -169,6 +169,24 @@ class History:
                     self._rebuilt.popitem(last=False)
             return cached
 
+    async def caught_up(self, cached: Portfolio, version: int) -> Portfolio | None:
+        """`cached` (left as it is) brought forward to `version` by replaying the changes
+        written since; None when they cannot all be read (a version written without its
+        change, or not written)."""
+        try:
+            changes: list[Change] = []
+            after = cached.version
+            while after < version:  # a page of changes per statement
+                upto = min(version, after + PAGE)
+                changes += await self._changes(after, upto)
+                after = upto
+        except HistoryUnavailable:
+            return None
+        portfolio = cached.copy()
+        replay(portfolio, changes)
+        portfolio.version = version
+        return portfolio
+
     def _forget(self) -> None:
         self._start = None
         self._checkpoints.clear()

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency
 from graph.cypher import statements as q
@@ -24,7 +24,13 @@ from graph.heap import paused_gc
 from graph.model import DOCUMENT_KEYS, LINKS, Kind, Portfolio, kind_of
 from graph.rows import attach_links, from_row, to_write_row
 
+if TYPE_CHECKING:
+    from graph.history import History
+
 _KIND_OF_LABEL = {k.value: k for k in Kind}  # a kind's value is its graph label
+# How far behind the store a cached snapshot may be and still be caught up by replaying
+# the changes since (one statement per 500 of them); further behind, it is read whole.
+CATCH_UP_VERSIONS = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +104,17 @@ class Store:
         self.engine = engine
         self._snapshot: Portfolio | None = None
         self._snapshot_lock = asyncio.Lock()
+        self._history: History | None = None
+
+    @property
+    def history(self) -> History:
+        """This store's history (graph/history.py): earlier versions, and the changes a
+        cached snapshot is caught up with. One per store, so its caches are shared."""
+        if self._history is None:
+            from graph.history import History  # history builds on the store
+
+            self._history = History(self)
+        return self._history
 
     # --- lifecycle --------------------------------------------------------
 
@@ -122,7 +139,12 @@ class Store:
         return int(rows[0]["version"]) if rows else 0
 
     async def snapshot(self) -> Portfolio:
-        """The whole portfolio at one version; cached until the version moves. Do not mutate."""
+        """The whole portfolio at one version; cached until the version moves. Do not mutate.
+
+        When another process wrote (an API replica, the CLI), the cached snapshot is
+        brought forward by replaying the changes written since, as history does
+        (graph/history.py); only when that cannot be done (too far behind, a change
+        without history) is the whole portfolio read again."""
         version = await self.version()
         cached = self._snapshot
         if cached is not None and cached.version == version:
@@ -135,6 +157,14 @@ class Store:
                 cached = self._snapshot
                 if cached is not None and cached.version == version:
                     return cached
+                if cached is not None and cached.version < version <= (
+                        cached.version + CATCH_UP_VERSIONS):
+                    # Written changes never change: the replay is `version`, whatever
+                    # is written after it.
+                    caught_up = await self.history.caught_up(cached, version)
+                    if caught_up is not None:
+                        self.remember(caught_up)
+                        return caught_up
                 portfolio = await self._load(version)
                 if await self.version() == version:
                     self.remember(portfolio)
