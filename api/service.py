@@ -61,6 +61,9 @@ class Validate(Protocol):
     def __call__(self, raw: Any, *, scale: Sequence[int],
                  existing: Mapping[str, Kind]) -> ParsedDocument | list[InputError]: ...
 T = TypeVar("T")
+# Changes another process wrote that are evaluated one by one after a catch-up (each an
+# incremental evaluation); more at once, the snapshot is evaluated whole.
+INCREMENTAL_REPLAY = 50
 
 
 def _item_json(item: Item | None) -> Any:
@@ -113,9 +116,29 @@ class PortfolioService:
         cached = self._evaluated
         if cached is not None and cached[0] == portfolio.version:
             return cached[1]
-        result = evaluate(portfolio, self.policy)
+        result = self._evaluate_fresh(portfolio)
         self._evaluated = (portfolio.version, result)
         return result
+
+    def _evaluate_fresh(self, portfolio: Portfolio) -> list[Violation]:
+        """A whole evaluation; but when the store caught `portfolio` up with changes
+        another process wrote, from a version evaluated here, change by change
+        (rules/incremental.py), as after a change of this process."""
+        replayed, cached = self.store.replayed, self._evaluated
+        if (replayed is None or replayed.after is not portfolio or cached is None
+                or cached[0] != replayed.before.version
+                or len(replayed.changes) > INCREMENTAL_REPLAY):
+            return evaluate(portfolio, self.policy)
+        before, found = replayed.before, cached[1]
+        last = len(replayed.changes) - 1
+        for n, change in enumerate(replayed.changes):
+            # The last step ends on the store's snapshot itself (equal to the apply), so
+            # the rules' per-snapshot index carries on to the next catch-up.
+            after = portfolio if n == last else apply(before, change)
+            found = evaluate_change(before, found, after, Touched.by(before, after, change),
+                                    self.policy).violations
+            before = after
+        return found
 
     async def view(self) -> PortfolioView:
         """The read view of the current snapshot: one per version, kept beside the snapshot
@@ -143,7 +166,7 @@ class PortfolioService:
         if cached is not None and cached[0] == view.version:
             found = cached[1]
         else:
-            found = view.derived("violations", lambda: evaluate(view.portfolio, self.policy))
+            found = view.derived("violations", lambda: self._evaluate_fresh(view.portfolio))
             if cached is None or view.version > cached[0]:  # never an earlier version's
                 self._evaluated = (view.version, found)
         return [

@@ -169,23 +169,19 @@ class History:
                     self._rebuilt.popitem(last=False)
             return cached
 
-    async def caught_up(self, cached: Portfolio, version: int) -> Portfolio | None:
-        """`cached` (left as it is) brought forward to `version` by replaying the changes
-        written since; None when they cannot all be read (a version written without its
-        change, or not written)."""
+    async def changes_since(self, after: int, upto: int) -> list[Change] | None:
+        """The changes of versions (after, upto], oldest first (what brings a snapshot of
+        `after` to `upto`: Store.snapshot); None when they cannot all be read (a version
+        written without its change, or not written)."""
         try:
             changes: list[Change] = []
-            after = cached.version
-            while after < version:  # a page of changes per statement
-                upto = min(version, after + PAGE)
-                changes += await self._changes(after, upto)
-                after = upto
+            while after < upto:  # a page of changes per statement
+                page = min(upto, after + PAGE)
+                changes += await self._changes(after, page)
+                after = page
         except HistoryUnavailable:
             return None
-        portfolio = cached.copy()
-        replay(portfolio, changes)
-        portfolio.version = version
-        return portfolio
+        return changes
 
     def _forget(self) -> None:
         self._start = None

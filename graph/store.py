@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency
+from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency, replay
 from graph.cypher import statements as q
 from graph.engines.base import Engine, Row
 from graph.heap import paused_gc
@@ -31,6 +31,16 @@ _KIND_OF_LABEL = {k.value: k for k in Kind}  # a kind's value is its graph label
 # How far behind the store a cached snapshot may be and still be caught up by replaying
 # the changes since (one statement per 500 of them); further behind, it is read whole.
 CATCH_UP_VERSIONS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """A snapshot caught up with changes another process wrote: `after` is `before` with
+    `changes` replayed (so a caller holding `before`'s evaluation can update it)."""
+
+    before: Portfolio
+    changes: tuple[Change, ...]
+    after: Portfolio
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +115,7 @@ class Store:
         self._snapshot: Portfolio | None = None
         self._snapshot_lock = asyncio.Lock()
         self._history: History | None = None
+        self.replayed: Replayed | None = None  # the last catch-up (see snapshot)
 
     @property
     def history(self) -> History:
@@ -161,8 +172,12 @@ class Store:
                         cached.version + CATCH_UP_VERSIONS):
                     # Written changes never change: the replay is `version`, whatever
                     # is written after it.
-                    caught_up = await self.history.caught_up(cached, version)
-                    if caught_up is not None:
+                    changes = await self.history.changes_since(cached.version, version)
+                    if changes is not None:
+                        caught_up = cached.copy()
+                        replay(caught_up, changes)
+                        caught_up.version = version
+                        self.replayed = Replayed(cached, tuple(changes), caught_up)
                         self.remember(caught_up)
                         return caught_up
                 portfolio = await self._load(version)

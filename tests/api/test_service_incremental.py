@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from api.roles import Actor
 from api.service import PortfolioService
 from graph.engines.base import Engine
@@ -83,3 +85,39 @@ async def test_a_dry_run_leaves_the_evaluation_of_the_current_version(falkordb: 
     assert not outcome.applied
     assert [v.rule for v in outcome.violations] == ["capacity.team-overload"]
     await assert_carried(service, falkordb)
+
+
+async def test_a_replica_carries_its_evaluation_over_changes_another_one_wrote(
+        engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process's changes reach this one as a catch-up (graph/store.py); its
+    violations are then evaluated change by change, equal to a full evaluation."""
+    writer = PortfolioService(Store(engine), POLICY)
+    replica = PortfolioService(Store(engine), POLICY)
+    assert (await writer.import_document(example(), ADMIN)).applied
+    await replica.violations()  # its one full evaluation
+    whole = 0
+
+    def counted(*args: Any) -> Any:
+        nonlocal whole
+        whole += 1
+        return evaluate(*args)
+
+    monkeypatch.setattr("api.service.evaluate", counted)
+    steps = [
+        lambda: writer.upsert(Kind.FEATURE, feature_input("F-INTENTS", points=400), ADMIN),
+        lambda: writer.add_dependency("F-INTENTS", "F-HANDOVER", ADMIN),
+        lambda: writer.delete_item("F-SESSION-REPL", ADMIN),
+        lambda: writer.delete_item("PI-26-1", ADMIN),
+    ]
+    fired: set[str] = set()
+    for n, step in enumerate(steps):
+        assert (await step()).applied
+        if n == 1:  # two versions behind at once: replayed and evaluated one by one
+            continue
+        found = await replica.violations()
+        fresh = await Store(engine).snapshot()
+        assert replica.store.replayed is not None  # caught up, not read whole
+        assert found == evaluate(fresh, POLICY)
+        fired |= {v.rule for v in found}
+    assert whole == 0  # never evaluated whole
+    assert "capacity.team-overload" in fired

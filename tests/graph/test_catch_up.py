@@ -29,6 +29,8 @@ async def test_a_replica_catches_up_with_every_kind_of_change(store: Store) -> N
         caught_up = await replica.snapshot()
         _same(caught_up, await Store(store.engine).snapshot())  # a whole read of the graph
         assert before is not None and before.version == version - 1  # left as it was
+        assert replica.replayed is not None and replica.replayed.after is caught_up
+        assert replica.replayed.before is before and len(replica.replayed.changes) == 1
     assert loads == 0  # every version by replaying its change, none read whole
 
 
@@ -61,14 +63,14 @@ async def test_too_far_behind_is_read_whole(store: Store, monkeypatch: pytest.Mo
     replica = Store(store.engine)
     await replica.snapshot()
     replayed = 0
-    caught_up = replica.history.caught_up
+    changes_since = replica.history.changes_since
 
     async def counted(*args: object) -> object:
         nonlocal replayed
         replayed += 1
-        return await caught_up(*args)  # type: ignore[arg-type]
+        return await changes_since(*args)  # type: ignore[arg-type]
 
-    replica.history.caught_up = counted  # type: ignore[method-assign]
+    replica.history.changes_since = counted  # type: ignore[method-assign]
     for change in _changes()[:4]:
         assert await store.write(change, await store.version(), AuditRecord("t", "t"))
     _same(await replica.snapshot(), await Store(store.engine).snapshot())
