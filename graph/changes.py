@@ -97,6 +97,14 @@ def replay(portfolio: Portfolio, changes: Iterable[Change]) -> None:
         change.apply_in_place(portfolio)
 
 
+def replayed(base: Portfolio, changes: Iterable[Change], version: int) -> Portfolio:
+    """A copy of `base` (left as it is) with `changes` applied in order: `version`."""
+    portfolio = base.copy()
+    replay(portfolio, changes)
+    portfolio.version = version
+    return portfolio
+
+
 def item_json(item: Item) -> dict[str, Any]:
     """An item in the import document's format: camelCase names, empty fields left out."""
     data = item.model_dump(by_alias=True, mode="json", exclude_none=True)

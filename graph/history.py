@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graph.changes import Change, DeleteItem, PutDocument, change_from_json, replay
+from graph.changes import Change, DeleteItem, PutDocument, change_from_json, replayed
 from graph.cypher import history as q
 from graph.model import Item, Kind, Portfolio
 
@@ -204,10 +204,8 @@ class History:
             await self._advance(version)
             return self._frontier.copy()
         base_version = max(v for v in self._checkpoints if v <= version)
-        portfolio = self._checkpoints[base_version].copy()
-        replay(portfolio, await self._changes(base_version, version))
-        portfolio.version = version
-        return portfolio
+        return replayed(self._checkpoints[base_version],
+                        await self._changes(base_version, version), version)
 
     async def _base(self, start: int) -> Portfolio:
         if start == 0:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency, replay
+from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency, replayed
 from graph.cypher import statements as q
 from graph.engines.base import Engine, Row
 from graph.heap import paused_gc
@@ -174,9 +174,7 @@ class Store:
                     # is written after it.
                     changes = await self.history.changes_since(cached.version, version)
                     if changes is not None:
-                        caught_up = cached.copy()
-                        replay(caught_up, changes)
-                        caught_up.version = version
+                        caught_up = replayed(cached, changes, version)
                         self.replayed = Replayed(cached, tuple(changes), caught_up)
                         self.remember(caught_up)
                         return caught_up
