@@ -43,7 +43,7 @@ from rules.evaluate import blocking, evaluate
 from rules.events import policy_fingerprint, violation_events
 from rules.guardrails.capacity import OVERLOAD
 from rules.impact import ImpactResult, impact
-from rules.incremental import Touched, evaluate_change
+from rules.incremental import Reevaluation, Touched, evaluate_change
 from rules.policy import Policy
 from rules.trace import Trace, Tracer
 from rules.violation import Violation
@@ -98,8 +98,14 @@ class PortfolioService:
     def _violations_after(self, before: Portfolio, after: Portfolio,
                           change: Change) -> list[Violation]:
         """`after`'s violations, from `before`'s and the change (rules/incremental.py)."""
-        return evaluate_change(before, self._evaluate(before), after,
-                               Touched.by(before, after, change), self.policy).violations
+        return self._reevaluation(before, self._evaluate(before), after, change).violations
+
+    def _reevaluation(self, before: Portfolio, found: Sequence[Violation], after: Portfolio,
+                      change: Change) -> Reevaluation:
+        """`after`'s evaluation from `before`'s violations `found` and the change: only
+        the rules and subjects the change can touch are evaluated again."""
+        return evaluate_change(before, found, after, Touched.by(before, after, change),
+                               self.policy)
 
     def _with_events(self, audit: AuditRecord, before: Portfolio,
                      after: list[Violation]) -> AuditRecord:
@@ -135,8 +141,7 @@ class PortfolioService:
             # The last step ends on the store's snapshot itself (equal to the apply), so
             # the rules' per-snapshot index carries on to the next catch-up.
             after = portfolio if n == last else apply(before, change)
-            found = evaluate_change(before, found, after, Touched.by(before, after, change),
-                                    self.policy).violations
+            found = self._reevaluation(before, found, after, change).violations
             before = after
         return found
 
@@ -439,9 +444,7 @@ class PortfolioService:
         the audit record to write with it: None for a dry run or a change its new
         violations block without a justification (nothing is written, no events)."""
         after = apply(before, change)
-        # Only the rules and subjects the change can touch are evaluated again.
-        evaluation = evaluate_change(before, self._evaluate(before), after,
-                                     Touched.by(before, after, change), self.policy)
+        evaluation = self._reevaluation(before, self._evaluate(before), after, change)
         found, new = evaluation.violations, evaluation.introduced()
         blocked = bool(blocking(new))
         if (blocked and justification is None) or dry_run:
