@@ -387,6 +387,20 @@ def kind_of(item: Any) -> Kind:
     raise TypeError(f"not a portfolio item: {type(item).__name__}")
 
 
+# The Portfolio field holding each kind's items, by id.
+_COLLECTION_FIELDS: dict[Kind, str] = {
+    Kind.THEME: "themes",
+    Kind.OBJECTIVE: "objectives",
+    Kind.KEY_RESULT: "key_results",
+    Kind.VALUE_STREAM: "value_streams",
+    Kind.ART: "arts",
+    Kind.TEAM: "teams",
+    Kind.PI: "pis",
+    Kind.EPIC: "epics",
+    Kind.FEATURE: "features",
+}
+
+
 @dataclass(slots=True)
 class Portfolio:
     """A whole-portfolio snapshot: what rules evaluate, in plain memory.
@@ -408,18 +422,8 @@ class Portfolio:
     version: int = 0
 
     def collection(self, kind: Kind) -> dict[str, Any]:
-        collections: dict[Kind, dict[str, Any]] = {
-            Kind.THEME: self.themes,
-            Kind.OBJECTIVE: self.objectives,
-            Kind.KEY_RESULT: self.key_results,
-            Kind.VALUE_STREAM: self.value_streams,
-            Kind.ART: self.arts,
-            Kind.TEAM: self.teams,
-            Kind.PI: self.pis,
-            Kind.EPIC: self.epics,
-            Kind.FEATURE: self.features,
-        }
-        return collections[kind]
+        # A field read, not a dict built per call: this is on every nested field's path.
+        return getattr(self, _COLLECTION_FIELDS[kind])  # type: ignore[no-any-return]
 
     def kind_of_id(self, item_id: str) -> Kind | None:
         for kind in Kind:

@@ -12,7 +12,16 @@ import pytest
 from graph.changes import apply
 from graph.document import ParsedDocument, validate_document
 from graph.keyset import Bound, Order, Sort, SortField
-from graph.model import LINKS, EpicState, FeatureState, Horizon, Kind, Portfolio, WorkType
+from graph.model import (
+    LINKS,
+    EpicState,
+    FeatureState,
+    Horizon,
+    Kind,
+    Portfolio,
+    WorkType,
+    kind_of,
+)
 from graph.samples.synthetic import synthetic_document
 from graph.view import EpicQuery, FeatureQuery, PortfolioView
 
@@ -126,6 +135,15 @@ def test_children_of_every_link_field_are_its_reverse(view: PortfolioView) -> No
         assert expected, f"the synthetic portfolio has no {link.kind.value}.{link.field}"
         for target in p.collection(link.target):
             assert list(view.children(link, target)) == sorted(expected.get(target, [])), link
+
+
+def test_each_kind_has_its_own_collection(view: PortfolioView) -> None:
+    p = view.portfolio
+    for kind in Kind:
+        items = p.collection(kind)
+        assert items, f"the synthetic portfolio has no {kind.value}"
+        assert {kind_of(item) for item in items.values()} == {kind}
+        assert all(p.get(item_id) is item for item_id, item in items.items())
 
 
 def test_dependencies_themes_and_pis(view: PortfolioView) -> None:
