@@ -68,12 +68,16 @@ _SLOW = object()  # "take graphql-core's path for this field"
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
-    """How to resolve one plain leaf field: `read(source)`, coerce with `coerce`."""
+    """How to resolve one plain leaf field: `read(source)`, coerce with `coerce`.
+
+    `value(source)` is that, made once per field (`_valuer`): the completed value, or
+    _SLOW where graphql-core's completion could differ."""
 
     read: Callable[[Any], Any]
     coerce: Callable[[Any], Any]
     non_null: bool
     is_list: bool
+    value: Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,8 +116,8 @@ def leaf_of(parent_type: GraphQLObjectType, name: str) -> Leaf | None:
     """The short path for leaf field `name` of `parent_type`, or None when it has none."""
     if name == "__typename":  # clients such as Apollo ask for it in every selection
         type_name = parent_type.name
-        return Leaf(read=lambda _source: type_name, coerce=GraphQLString.coerce_output_value,
-                    non_null=True, is_list=False)
+        return _leaf(lambda _source: type_name, GraphQLString.coerce_output_value,
+                     non_null=True, is_list=False)
     field_def = parent_type.fields.get(name)
     read = None if field_def is None else reader_of(field_def)
     if field_def is None or read is None:
@@ -128,10 +132,16 @@ def leaf_of(parent_type: GraphQLObjectType, name: str) -> Leaf | None:
         inner = get_nullable_type(item)
     if not is_leaf_type(inner):
         return None
-    coerce = (_enum_coercer(inner) if isinstance(inner, CustomGraphQLEnumType)
-              else _scalar_coercer(inner.coerce_output_value))
-    return Leaf(read=read, coerce=coerce, non_null=is_non_null_type(return_type),
-                is_list=is_list)
+    return _leaf(read, inner.coerce_output_value, non_null=is_non_null_type(return_type),
+                 is_list=is_list, enum=inner if isinstance(inner, CustomGraphQLEnumType) else None)
+
+
+def _leaf(read: Callable[[Any], Any], serialize: Callable[[Any], Any], *, non_null: bool,
+          is_list: bool, enum: CustomGraphQLEnumType | None = None) -> Leaf:
+    coerce = _enum_coercer(enum) if enum is not None else _scalar_coercer(serialize)
+    complete = functools.partial(_completed_leaf, coerce, non_null, is_list)
+    return Leaf(read=read, coerce=coerce, non_null=non_null, is_list=is_list,
+                value=_valuer(read, None if is_list else serialize, enum, complete))
 
 
 # The built-in scalars' own serializers check and convert each value in Python (a Float
@@ -165,13 +175,7 @@ def _enum_coercer(enum_type: CustomGraphQLEnumType) -> Callable[[Any], Any]:
     of the Python enum it scans every GraphQL value comparing `.value` (1 s of 2.4 s for
     67,000 violations); anything else takes strawberry's own path."""
     wrapped = enum_type.wrapped_cls
-    names: dict[Any, str] = {}
-    members: list[Any] = list(wrapped)
-    for member in members:
-        for name, value in enum_type.values.items():
-            if member.value == value.value:
-                names[member] = name
-                break
+    names = _enum_names(enum_type)
     fallback = enum_type.coerce_output_value
 
     def coerce(output_value: Any) -> Any:
@@ -184,27 +188,117 @@ def _enum_coercer(enum_type: CustomGraphQLEnumType) -> Callable[[Any], Any]:
     return coerce
 
 
-def _value(leaf: Leaf, source: Any) -> Any:
-    """The completed value of a plain leaf on `source`, or _SLOW where graphql-core's
-    completion could differ (a null, an uncoercible value: its error is graphql-core's)."""
+def _enum_names(enum_type: CustomGraphQLEnumType) -> dict[Any, str]:
+    """The GraphQL name of each member of the enum's Python class."""
+    names: dict[Any, str] = {}
+    members: list[Any] = list(enum_type.wrapped_cls)
+    for member in members:
+        for name, value in enum_type.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    return names
+
+
+def _completed_leaf(coerce: Callable[[Any], Any], non_null: bool, is_list: bool,
+                    value: Any) -> Any:
+    """The completed value of a plain leaf whose read gave `value`, or _SLOW where
+    graphql-core's completion could differ (a null, an uncoercible value: its error is
+    graphql-core's)."""
     try:
-        value = leaf.read(source)
         if value is None:
-            return _SLOW if leaf.non_null else None
-        if leaf.is_list:
+            return _SLOW if non_null else None
+        if is_list:
             if not isinstance(value, list | tuple):
                 return _SLOW
             out = []
             for item in value:
-                coerced = None if item is None else leaf.coerce(item)
+                coerced = None if item is None else coerce(item)
                 if coerced is None or coerced is Undefined:
                     return _SLOW
                 out.append(coerced)
             return out
-        coerced = leaf.coerce(value)
+        coerced = coerce(value)
     except Exception:
         return _SLOW
     return _SLOW if coerced is None or coerced is Undefined else coerced
+
+
+def _valuer(read: Callable[[Any], Any], serialize: Callable[[Any], Any] | None,
+            enum_type: CustomGraphQLEnumType | None,
+            complete: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`read`, then `complete`, in one call. For one value (`serialize` given) of a
+    built-in scalar or an enum, a value that comes out of its coercion unchanged (a str
+    for String or ID, a bool, an int in range, a finite float) or a member of the enum
+    is taken without the coercer's calls: a leaf was four calls (read, the coercer, its
+    check, the serializer), it is one or two."""
+    def value(source: Any) -> Any:
+        try:
+            v = read(source)
+        except Exception:
+            return _SLOW
+        return complete(v)
+
+    if serialize is None:  # a list: each item through the coercer
+        return value
+    if enum_type is not None:
+        wrapped, names = enum_type.wrapped_cls, _enum_names(enum_type)
+
+        def member(source: Any) -> Any:
+            try:
+                v = read(source)
+            except Exception:
+                return _SLOW
+            if type(v) is wrapped:
+                name = names.get(v)
+                if name is not None:
+                    return name
+            return complete(v)
+
+        return member
+    if serialize is GraphQLString.serialize or serialize is GraphQLID.serialize:
+        exact: type = str
+    elif serialize is GraphQLBoolean.serialize:
+        exact = bool
+    elif serialize is GraphQLInt.serialize:
+        def integer(source: Any) -> Any:
+            try:
+                v = read(source)
+            except Exception:
+                return _SLOW
+            if type(v) is int and GRAPHQL_MIN_INT <= v <= GRAPHQL_MAX_INT:
+                return v
+            return complete(v)
+
+        return integer
+    elif serialize is GraphQLFloat.serialize:
+        def real(source: Any) -> Any:
+            try:
+                v = read(source)
+            except Exception:
+                return _SLOW
+            if type(v) is float and isfinite(v):
+                return v
+            return complete(v)
+
+        return real
+    else:
+        return value
+
+    def same(source: Any) -> Any:
+        try:
+            v = read(source)
+        except Exception:
+            return _SLOW
+        return v if type(v) is exact else complete(v)
+
+    return same
+
+
+def _value(leaf: Leaf, source: Any) -> Any:
+    """The completed value of a plain leaf on `source`, or _SLOW where graphql-core's
+    completion could differ (a null, an uncoercible value: its error is graphql-core's)."""
+    return leaf.value(source)
 
 
 def _size(leaf: Leaf, value: Any) -> int:
@@ -246,10 +340,10 @@ def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tup
         n = 0
         for response_name, how in plan:
             if type(how) is Leaf:
-                value = _value(how, item)
+                value = how.value(item)
                 if value is _SLOW:
                     return _SLOW
-                n += _size(how, value)
+                n += 1 + len(value) if how.is_list and value is not None else 1
             else:
                 value = _nested(how, item, info, counter)  # type: ignore[arg-type]
                 if value is _SLOW:
