@@ -285,6 +285,7 @@ class Estimates:
 # --- the cost of an operation -------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=8)  # a schema's types do not change once it serves
 def _introspection_fanout(schema: GraphQLSchema) -> Fanout:
     """Members of an introspection list (fields, args, enum values): from the schema."""
     sizes = [len(getattr(t, "fields", None) or getattr(t, "values", None) or ())

@@ -9,12 +9,15 @@ resolver, arguments or field extension, or a resolver `thin_resolvers` calls
 directly; `__typename`) of a scalar or enum type, all that yields
 `coerce_output_value(read(source))`. `LeafExecutionContext` computes exactly
 that, per field, and for an object or a list of objects whose selection is
-only such leaves, in one loop. It takes graphql-core's path for everything else
-and wherever the result could differ:
+only such leaves, in one loop; such a selection may nest objects and values of a
+union or interface (their type from its `resolve_type`, checked as graphql-core
+checks it). It takes graphql-core's path for everything else and wherever the
+result could differ:
 
 - a null (a non-null field raises its error, located by graphql-core), a value
   its type does not coerce, a list that is not a list or tuple, a null item;
 - an object its type's `is_type_of` refuses, a null in a list of objects;
+- an abstract value whose type does not resolve to one of its object types;
 - deferred or streamed fields; any middleware other than the query budget;
 - once the budget has stopped (its middleware then trims what remains).
 
@@ -37,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
+    GraphQLAbstractType,
     GraphQLBoolean,
     GraphQLField,
     GraphQLFloat,
@@ -46,8 +50,10 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLSchema,
     GraphQLString,
     get_nullable_type,
+    is_abstract_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -92,8 +98,22 @@ class Nested:
     fields: Plan
 
 
+@dataclass(frozen=True, slots=True)
+class Abstract:
+    """A plain field of a union or interface type (or a list of non-null ones): each
+    value's object type from `abstract.resolve_type`, checked as graphql-core checks it,
+    then the selection's plan for that type (`plan_for`, built on first use)."""
+
+    read: Callable[[Any], Any]
+    non_null: bool
+    is_list: bool
+    abstract: GraphQLAbstractType
+    schema: GraphQLSchema
+    plan_for: Callable[[GraphQLObjectType], Plan | None]
+
+
 # The selection of an object, when every field in it is plain: (response name, how).
-Plan = list[tuple[str, "Leaf | Nested"]]
+Plan = list[tuple[str, "Leaf | Nested | Abstract"]]
 
 
 def reader_of(field_def: GraphQLField) -> Callable[[Any], Any] | None:
@@ -345,7 +365,8 @@ def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tup
                     return _SLOW
                 n += 1 + len(value) if how.is_list and value is not None else 1
             else:
-                value = _nested(how, item, info, counter)  # type: ignore[arg-type]
+                value = (_nested(how, item, info, counter) if type(how) is Nested
+                         else _abstract(how, item, info, counter))  # type: ignore[arg-type]
                 if value is _SLOW:
                     return _SLOW
             row[response_name] = value
@@ -371,6 +392,58 @@ def _nested(how: Nested, source: Any, info: GraphQLResolveInfo[Any], counter: _C
         return _complete(how.fields, how.object_type, value, info, counter)
     counter.charge(1)
     done = _complete(how.fields, how.object_type, (value,), info, counter)
+    return done if done is _SLOW else done[0]
+
+
+def _abstract(how: Abstract, source: Any, info: GraphQLResolveInfo[Any],
+              counter: _Counter) -> Any:
+    try:
+        value = how.read(source)
+    except Exception:
+        return _SLOW
+    if value is None:
+        if how.non_null:
+            return _SLOW
+        counter.charge(1)
+        return None
+    if not how.is_list:
+        counter.charge(1)
+        return _one_of(how, value, info, counter)
+    if not isinstance(value, list | tuple):
+        return _SLOW
+    counter.charge(1 + len(value))  # a list up front, as the budget's middleware does
+    out = []
+    for item in value:
+        done = _one_of(how, item, info, counter)
+        if done is _SLOW:
+            return _SLOW
+        out.append(done)
+    return out
+
+
+def _one_of(how: Abstract, value: Any, info: GraphQLResolveInfo[Any], counter: _Counter) -> Any:
+    """One value of an abstract type, completed as its object type; _SLOW wherever
+    graphql-core's resolution could differ or report an error (its message is its own)."""
+    resolve_type = how.abstract.resolve_type
+    if value is None or resolve_type is None:
+        return _SLOW
+    try:
+        name = resolve_type(value, info, how.abstract)
+    except Exception:
+        return _SLOW
+    if type(name) is not str:
+        close = getattr(name, "close", None)  # an awaitable: graphql-core asks again
+        if close is not None:
+            close()
+        return _SLOW
+    runtime = how.schema.type_map.get(name)
+    if (not isinstance(runtime, GraphQLObjectType)
+            or not how.schema.is_sub_type(how.abstract, runtime)):
+        return _SLOW
+    plan = how.plan_for(runtime)
+    if plan is None:
+        return _SLOW
+    done = _complete(plan, runtime, (value,), info, counter)
     return done if done is _SLOW else done[0]
 
 
@@ -454,7 +527,7 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             node = sub_fields[0].node
             if node.arguments:
                 return None
-            how: Leaf | Nested | None = leaf_of(object_type, node.name.value)
+            how: Leaf | Nested | Abstract | None = leaf_of(object_type, node.name.value)
             if how is None:
                 how = self._nested_of(object_type, node.name.value, sub_fields)
             if how is None:
@@ -463,7 +536,7 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return plan
 
     def _nested_of(self, parent_type: GraphQLObjectType, name: str,
-                   sub_fields: FieldDetailsList) -> Nested | None:
+                   sub_fields: FieldDetailsList) -> Nested | Abstract | None:
         field_def = parent_type.fields.get(name)
         read = None if field_def is None else reader_of(field_def)
         if field_def is None or read is None:
@@ -475,6 +548,13 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if not is_non_null_type(item):
                 return None
             inner = get_nullable_type(item)
+        if is_abstract_type(inner):
+            def plan_for(object_type: GraphQLObjectType) -> Plan | None:
+                return self._plan_of(object_type, sub_fields, None)
+
+            return Abstract(read=read, non_null=is_non_null_type(field_def.type),
+                            is_list=is_list, abstract=inner,
+                            schema=self.schema, plan_for=plan_for)
         if not isinstance(inner, GraphQLObjectType):
             return None
         fields = self._plan_of(inner, sub_fields, None)
@@ -556,5 +636,5 @@ def _direct(method: Callable[[Any], Any]) -> Callable[..., Any]:
     return resolve
 
 
-__all__ = ["Leaf", "LeafExecutionContext", "Nested", "Plan", "leaf_of", "reader_of",
+__all__ = ["Abstract", "Leaf", "LeafExecutionContext", "Nested", "Plan", "leaf_of", "reader_of",
            "thin_resolvers"]

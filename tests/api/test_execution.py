@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from functools import partial
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import httpx
 import pytest
@@ -152,9 +152,18 @@ class Row:
     big: Any = 1
 
 
-@strawberry.type
-class Thing:
+@strawberry.interface
+class Named:
     name: str | None
+
+
+@strawberry.type
+class Other(Named):
+    label: str
+
+
+@strawberry.type
+class Thing(Named):
     count: int | None
     colour: Colour | None
     tags: list[str] | None
@@ -180,6 +189,27 @@ class Thing:
     @strawberry.field
     def twin(self) -> Thing:
         return None if self.name == "orphan" else Thing(**{**vars(self), "name": "twin"})  # type: ignore[return-value]
+
+    # Abstract types: a union and an interface, one value and a list.
+    @strawberry.field
+    def shape(self) -> Annotated[Thing | Other, strawberry.union("Shape")] | None:
+        return _shape(self)  # type: ignore[no-any-return]
+
+    @strawberry.field
+    def shapes(self) -> list[Annotated[Thing | Other, strawberry.union("Shape")]]:
+        last = None if self.name == "null shape" else _shape(self)
+        return [self, Other(name=self.name, label="other"),
+                *([] if self.name == "none" else [last])]  # type: ignore[list-item]
+
+    @strawberry.field
+    def named(self) -> Named | None:
+        return _shape(self)  # type: ignore[no-any-return]
+
+
+def _shape(thing: Thing) -> Any:
+    """The thing, or per its name: another type, no value, or a value of no GraphQL type."""
+    return {"other": Other(name="o", label="l"), "none": None,
+            "wrong shape": Row("r", 1, None, None)}.get(thing.name or "", thing)
 
 
 def _thing(**values: Any) -> Thing:
@@ -212,6 +242,10 @@ ROWS = {
     "null item in non-null list": [_thing(must_tags=["a", None])],
     "not a list": [_thing(tags=7)],
     "null in a non-null object": [_thing(), _thing(name="orphan")],
+    "another type": [_thing(), _thing(name="other")],
+    "no shape": [_thing(name="none")],
+    "a null in a list of shapes": [_thing(), _thing(name="null shape")],
+    "a value of no type": [_thing(), _thing(name="wrong shape")],
 }
 
 
@@ -251,7 +285,11 @@ TINY = """query($case: String!) {
   things(case: $case) { __typename name count colour tags must mustTags shout ratio flag code big
     child { name count colour tags must mustTags child { name } } }
   maybeThings(case: $case) { name count colour must tags mustTags }
-  leaves: things(case: $case) { name tags mustTags kids { name must } twin { name } } }"""
+  leaves: things(case: $case) { name tags mustTags kids { name must } twin { name } }
+  abstract: things(case: $case) {
+    shape { __typename ... on Thing { name count colour } ... on Other { label } }
+    shapes { __typename ... on Thing { name } ... on Other { name label } }
+    named { __typename name ... on Other { label } } } }"""
 
 
 async def _run(schema: strawberry.Schema, case: str) -> tuple[Any, list[Any]]:
