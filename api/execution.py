@@ -29,9 +29,10 @@ with graphql-core's own path (`build_schema(plain_execution=True)`).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from math import isfinite
 from operator import attrgetter
@@ -40,6 +41,8 @@ from typing import TYPE_CHECKING, Any
 from graphql import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLAbstractType,
     GraphQLBoolean,
     GraphQLField,
@@ -52,13 +55,14 @@ from graphql import (
     GraphQLResolveInfo,
     GraphQLSchema,
     GraphQLString,
+    OperationDefinitionNode,
     get_nullable_type,
     is_abstract_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList
+from graphql.execution.collect_fields import FieldDetailsList, FragmentDetails
 from graphql.pyutils import Path, Undefined
 from strawberry import Schema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -102,14 +106,15 @@ class Nested:
 class Abstract:
     """A plain field of a union or interface type (or a list of non-null ones): each
     value's object type from `abstract.resolve_type`, checked as graphql-core checks it,
-    then the selection's plan for that type (`plan_for`, built on first use)."""
+    then the selection's plan for that type (`plans`, by type name; None where a type's
+    selection is not plain)."""
 
     read: Callable[[Any], Any]
     non_null: bool
     is_list: bool
     abstract: GraphQLAbstractType
     schema: GraphQLSchema
-    plan_for: Callable[[GraphQLObjectType], Plan | None]
+    plans: dict[str, Plan | None]
 
 
 # The selection of an object, when every field in it is plain: (response name, how).
@@ -440,11 +445,58 @@ def _one_of(how: Abstract, value: Any, info: GraphQLResolveInfo[Any], counter: _
     if (not isinstance(runtime, GraphQLObjectType)
             or not how.schema.is_sub_type(how.abstract, runtime)):
         return _SLOW
-    plan = how.plan_for(runtime)
+    plan = how.plans.get(name)
     if plan is None:
         return _SLOW
     done = _complete(plan, runtime, (value,), info, counter)
     return done if done is _SLOW else done[0]
+
+
+# Plans per (schema, operation), kept across requests: an operation parsed once (strawberry's
+# ParseCache hands every request of the same text the same document) is planned once.
+# A plan depends on the schema, the operation's field nodes and fragments, and on variables
+# only through directives (`@include`, `@skip`, `@defer`): an operation that uses any is
+# planned per request. Each entry holds its schema and operation, so the node ids in its
+# keys stay those of live nodes; at most SHARED_OPERATIONS entries, the oldest dropped.
+SHARED_OPERATIONS = 256
+_SHARED: dict[tuple[int, int], tuple[GraphQLSchema, OperationDefinitionNode,
+                                     dict[tuple[Any, ...], tuple[Any, Plan | None]]]] = {}
+
+
+def _shared_plans(schema: GraphQLSchema, operation: OperationDefinitionNode,
+                  fragments: Mapping[str, FragmentDetails]
+                  ) -> dict[tuple[Any, ...], tuple[Any, Plan | None]] | None:
+    """The plans shared by every request of `operation` on `schema`, or None when its
+    plans may differ between requests (directives, fragment variables)."""
+    key = (id(schema), id(operation))
+    entry = _SHARED.get(key)
+    if entry is not None and entry[0] is schema and entry[1] is operation:
+        return entry[2]
+    if _varies(operation) or any(f.variable_signatures or _varies(f.definition)
+                                 for f in fragments.values()):
+        return None
+    plans: dict[tuple[Any, ...], tuple[Any, Plan | None]] = {}
+    while len(_SHARED) >= SHARED_OPERATIONS:
+        with contextlib.suppress(StopIteration, KeyError, RuntimeError):
+            del _SHARED[next(iter(_SHARED))]  # another thread may have dropped it first
+    _SHARED[key] = (schema, operation, plans)
+    return plans
+
+
+def _varies(node: OperationDefinitionNode | FragmentDefinitionNode) -> bool:
+    """True when a selection in `node`, at any depth, carries a directive or a fragment
+    spread has arguments: what fields it selects may then depend on variables."""
+    pending = [node.selection_set]
+    while pending:
+        selection_set = pending.pop()
+        for selection in selection_set.selections:
+            if selection.directives or (isinstance(selection, FragmentSpreadNode)
+                                        and getattr(selection, "arguments", None)):
+                return True
+            nested = getattr(selection, "selection_set", None)
+            if nested is not None:
+                pending.append(nested)
+    return False
 
 
 class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -457,6 +509,7 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # keeps each group alive for the whole execution (so are the groups kept here).
         self._leaves: dict[tuple[str, int], tuple[FieldDetailsList, Leaf | None]] = {}
         self._plans: dict[tuple[str, int], tuple[FieldDetailsList, Plan | None]] = {}
+        self._shared = _shared_plans(self.schema, self.operation, self.fragments)
         manager = self.middleware_manager
         middlewares = () if manager is None else manager.middlewares
         budgets = [m for m in middlewares if isinstance(m, QueryBudget)]
@@ -510,6 +563,15 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The plan of the selection on `object_type`, if every field in it is plain."""
         if not self._short or position_context is not None:
             return None
+        shared = self._shared
+        if shared is not None:  # the same for every request of this operation
+            nodes = tuple(details.node for details in field_details_list)
+            shared_key = (object_type.name, *map(id, nodes))
+            found = shared.get(shared_key)
+            if found is None:
+                found = shared[shared_key] = (nodes, self._planned(object_type,
+                                                                   field_details_list))
+            return found[1]
         key = (object_type.name, id(field_details_list))
         planned = self._plans.get(key)
         if planned is None:
@@ -549,12 +611,10 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             inner = get_nullable_type(item)
         if is_abstract_type(inner):
-            def plan_for(object_type: GraphQLObjectType) -> Plan | None:
-                return self._plan_of(object_type, sub_fields, None)
-
+            plans = {t.name: self._plan_of(t, sub_fields, None)
+                     for t in self.schema.get_possible_types(inner)}
             return Abstract(read=read, non_null=is_non_null_type(field_def.type),
-                            is_list=is_list, abstract=inner,
-                            schema=self.schema, plan_for=plan_for)
+                            is_list=is_list, abstract=inner, schema=self.schema, plans=plans)
         if not isinstance(inner, GraphQLObjectType):
             return None
         fields = self._plan_of(inner, sub_fields, None)

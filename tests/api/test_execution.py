@@ -29,7 +29,7 @@ from api.cost import EstimateCache, QueryBudget
 from api.demo import load_demo
 from api.execution import LeafExecutionContext, thin_resolvers
 from api.roles import Actor, Role
-from api.schema import build_schema
+from api.schema import ParseCache, build_schema
 from bench import queries as Q
 from tests.api.conftest import Api, make_settings
 from tests.api.test_doc_examples import _meta, examples
@@ -274,7 +274,8 @@ class Recorded(QueryBudget):
 def _tiny(fast: bool, max_resolved: int = 10**6) -> strawberry.Schema:
     budget = partial(Recorded, max_cost=10**9, max_resolved=max_resolved, timeout=30.0,
                      cache=EstimateCache())
-    schema = strawberry.Schema(query=TinyQuery, extensions=[budget],
+    # ParseCache: a text is parsed once, so its plans are shared across requests.
+    schema = strawberry.Schema(query=TinyQuery, extensions=[ParseCache, budget],
                                execution_context_class=LeafExecutionContext if fast else None)
     if fast:
         thin_resolvers(schema)
@@ -308,6 +309,33 @@ async def test_errors_and_nulls_are_graphql_core_s(case: str) -> None:
     answered = await _run(fast, case)
     assert answered == expected
     assert Recorded.counts[0] == Recorded.counts[1] > 0  # the budget counted the same
+
+
+async def test_plans_shared_across_requests_answer_each_alike() -> None:
+    """One schema answers every case in turn: an operation's plans, made on its first
+    request, serve the next ones (other data, other types of abstract values, nulls)."""
+    fast, plain = _tiny(True), _tiny(False)
+    for _ in range(2):
+        for case in ROWS:
+            Recorded.counts = []
+            assert await _run(fast, case) == await _run(plain, case), case
+            assert Recorded.counts[0] == Recorded.counts[1] > 0, case
+
+
+async def test_plans_follow_the_variables_of_directives() -> None:
+    """An operation with `@include`/`@skip` is planned per request: its selection depends
+    on the variables."""
+    fast, plain = _tiny(True), _tiny(False)
+    query = """query($case: String!, $yes: Boolean!) { things(case: $case) {
+        ...F count @include(if: $yes) shape { ... on Thing { colour @skip(if: $yes) } } } }
+        fragment F on Thing { name }"""
+    for yes in (True, False, True):
+        variables = {"case": "plain", "yes": yes}
+        answered = await fast.execute(query, variable_values=variables)
+        expected = await plain.execute(query, variable_values=variables)
+        assert answered.errors is None
+        assert json.dumps(answered.data) == json.dumps(expected.data)
+        assert ("count" in answered.data["things"][0]) is yes  # type: ignore[index]
 
 
 async def test_the_budget_stops_at_the_same_cap() -> None:
