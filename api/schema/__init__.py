@@ -22,16 +22,20 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache, partial
+from typing import ClassVar
 
 import strawberry
-from graphql import GraphQLError, StringValueNode, ValidationRule, parse
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    SchemaExtension,
-    ValidationCache,
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    StringValueNode,
+    ValidationRule,
+    parse,
 )
+from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 from strawberry.utils.logging import StrawberryLogger
 
@@ -100,6 +104,46 @@ class ParseCache(SchemaExtension):
         yield
 
 
+class PreparedDocuments(ParseCache):
+    """What strawberry's MaxTokensLimiter, AddValidationRules and ValidationCache do, with
+    ParseCache, as one extension: each extension's hooks cost every request something.
+
+    Its validation cache is keyed by the parsed document's identity (ParseCache hands
+    every request of a text the same document): strawberry's ValidationCache hashes the
+    whole document tree on every request, 25 µs for the bench's trace and far more for
+    a large document. An entry holds its schema and document, so their ids stay theirs.
+    """
+
+    MAXSIZE = 256
+    _validated: ClassVar[dict[tuple[int, int, tuple[type[ASTValidationRule], ...]],
+                              tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]]] = {}
+
+    def __init__(self, max_tokens: int, rules: Sequence[type[ASTValidationRule]]) -> None:
+        self.max_tokens, self.rules = max_tokens, tuple(rules)
+
+    def on_operation(self) -> Iterator[None]:
+        ctx = self.execution_context
+        ctx.parse_options["max_tokens"] = self.max_tokens
+        ctx.validation_rules = ctx.validation_rules + self.rules
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        schema, document = ctx.schema._schema, ctx.graphql_document
+        if document is not None:
+            cache = self._validated
+            key = (id(schema), id(document), ctx.validation_rules)
+            found = cache.get(key)
+            if found is None or found[0] is not schema or found[1] is not document:
+                while len(cache) >= self.MAXSIZE:
+                    with contextlib.suppress(StopIteration, KeyError, RuntimeError):
+                        del cache[next(iter(cache))]  # the oldest; another thread may race
+                found = cache[key] = (schema, document,
+                                      validate_document(schema, document, ctx.validation_rules))
+            ctx.pre_execution_errors = found[2]
+        yield
+
+
 def build_schema(settings: Settings | None = None,
                  extra_extensions: Sequence[Callable[[], SchemaExtension]] = (),
                  on_refusal: Refusal | None = None,
@@ -120,10 +164,7 @@ def build_schema(settings: Settings | None = None,
         rules = [depth_rule(settings.max_depth), alias_rule(settings.max_aliases),
                  NoNulInStrings]
         extensions += [
-            partial(MaxTokensLimiter, max_token_count=settings.max_tokens),
-            ParseCache,
-            partial(AddValidationRules, rules),
-            partial(ValidationCache, maxsize=256),
+            partial(PreparedDocuments, max_tokens=settings.max_tokens, rules=rules),
             # Cost before execution, values and deadline during it (api/cost.py).
             partial(QueryBudget, max_cost=settings.max_cost, max_resolved=settings.max_resolved,
                     timeout=settings.request_timeout, cache=EstimateCache(),
