@@ -117,8 +117,18 @@ class Abstract:
     plans: dict[str, Plan | None]
 
 
-# The selection of an object, when every field in it is plain: (response name, how).
-Plan = list[tuple[str, "Leaf | Nested | Abstract"]]
+# The selection of an object, when every field in it is plain: (response name, how, kind),
+# the kind saying how to complete it (one of the five below), decided once per plan.
+Plan = list[tuple[str, "Leaf | Nested | Abstract", int]]
+_VALUE, _VALUES, _OBJECT, _OBJECTS, _ABSTRACT = range(5)
+
+
+def _kind(how: Leaf | Nested | Abstract) -> int:
+    if isinstance(how, Leaf):
+        return _VALUES if how.is_list else _VALUE
+    if isinstance(how, Nested):
+        return _OBJECTS if how.is_list else _OBJECT
+    return _ABSTRACT
 
 
 def reader_of(field_def: GraphQLField) -> Callable[[Any], Any] | None:
@@ -355,7 +365,9 @@ class _Counter:
 def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tuple[Any, ...],
               info: GraphQLResolveInfo[Any], counter: _Counter) -> Any:
     """The completed objects of `items` (all of `object_type`), or _SLOW: a null item, one
-    its type refuses, or any value that needs graphql-core's completion."""
+    its type refuses, or any value that needs graphql-core's completion. Each object's
+    values are charged once it is complete, its nested lists up front (the totals are
+    the budget middleware's)."""
     is_type_of = object_type.is_type_of
     out = []
     for item in items:
@@ -363,14 +375,33 @@ def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tup
             return _SLOW
         row: dict[str, Any] = {}
         n = 0
-        for response_name, how in plan:
-            if type(how) is Leaf:
-                value = how.value(item)
+        for response_name, how, kind in plan:
+            if kind == _VALUE:
+                value = how.value(item)  # type: ignore[union-attr]
                 if value is _SLOW:
                     return _SLOW
-                n += 1 + len(value) if how.is_list and value is not None else 1
+                n += 1
+            elif kind == _OBJECT:
+                try:
+                    value = how.read(item)
+                except Exception:
+                    return _SLOW
+                n += 1
+                if value is not None:
+                    value = _complete(how.fields, how.object_type,  # type: ignore[union-attr]
+                                      (value,), info, counter)
+                    if value is _SLOW:
+                        return _SLOW
+                    value = value[0]
+                elif how.non_null:
+                    return _SLOW
+            elif kind == _VALUES:
+                value = how.value(item)  # type: ignore[union-attr]
+                if value is _SLOW:
+                    return _SLOW
+                n += 1 if value is None else 1 + len(value)
             else:
-                value = (_nested(how, item, info, counter) if type(how) is Nested
+                value = (_objects(how, item, info, counter) if kind == _OBJECTS  # type: ignore[arg-type]
                          else _abstract(how, item, info, counter))  # type: ignore[arg-type]
                 if value is _SLOW:
                     return _SLOW
@@ -380,7 +411,8 @@ def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tup
     return out
 
 
-def _nested(how: Nested, source: Any, info: GraphQLResolveInfo[Any], counter: _Counter) -> Any:
+def _objects(how: Nested, source: Any, info: GraphQLResolveInfo[Any], counter: _Counter) -> Any:
+    """A list of objects, completed; None or _SLOW."""
     try:
         value = how.read(source)
     except Exception:
@@ -390,14 +422,10 @@ def _nested(how: Nested, source: Any, info: GraphQLResolveInfo[Any], counter: _C
             return _SLOW
         counter.charge(1)
         return None
-    if how.is_list:
-        if not isinstance(value, list | tuple):
-            return _SLOW
-        counter.charge(1 + len(value))  # a list up front, as the budget's middleware does
-        return _complete(how.fields, how.object_type, value, info, counter)
-    counter.charge(1)
-    done = _complete(how.fields, how.object_type, (value,), info, counter)
-    return done if done is _SLOW else done[0]
+    if not isinstance(value, list | tuple):
+        return _SLOW
+    counter.charge(1 + len(value))  # a list up front, as the budget's middleware does
+    return _complete(how.fields, how.object_type, value, info, counter)
 
 
 def _abstract(how: Abstract, source: Any, info: GraphQLResolveInfo[Any],
@@ -594,7 +622,7 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 how = self._nested_of(object_type, node.name.value, sub_fields)
             if how is None:
                 return None
-            plan.append((response_name, how))
+            plan.append((response_name, how, _kind(how)))
         return plan
 
     def _nested_of(self, parent_type: GraphQLObjectType, name: str,
