@@ -215,9 +215,10 @@ class GraphQLView(GraphQL[Context, None]):
         # The version check is an engine round trip (~0.3 ms): sent now, it overlaps
         # reading and parsing the request instead of following them. A request that
         # turns out not to need it (a refused one, the IDE page) costs one idle read.
-        prefetched = _PREFETCHED.set(_shared(asyncio.ensure_future(self.runtime.service.view())))
-        await asyncio.sleep(0)  # the read's first step: its command goes out now
+        fetching = asyncio.ensure_future(self.runtime.service.view())
+        prefetched = _PREFETCHED.set(_shared(fetching))
         try:
+            await asyncio.sleep(0)  # the read's first step: its command goes out now
             rejection = csrf_rejection(request)
             if rejection is not None:
                 raise rejection
@@ -228,6 +229,7 @@ class GraphQLView(GraphQL[Context, None]):
             _WANTS_GRAPHQL_RESPONSE.reset(wants)
             _CACHING.reset(caching)
             _PREFETCHED.reset(prefetched)
+            fetching.cancel()  # the request's own read: a client hanging up cancels it too
         await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket
