@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from math import isfinite
@@ -295,28 +296,20 @@ def _valuer(read: Callable[[Any], Any], serialize: Callable[[Any], Any] | None,
         exact: type = str
     elif serialize is GraphQLBoolean.serialize:
         exact = bool
-    elif serialize is GraphQLInt.serialize:
-        def integer(source: Any) -> Any:
+    elif serialize is GraphQLInt.serialize or serialize is GraphQLFloat.serialize:
+        # In range for Int (32 bits); finite for Float: inf and NaN fail both comparisons.
+        exact, low, high = ((int, GRAPHQL_MIN_INT, GRAPHQL_MAX_INT)
+                            if serialize is GraphQLInt.serialize
+                            else (float, -sys.float_info.max, sys.float_info.max))
+
+        def bounded(source: Any) -> Any:
             try:
                 v = read(source)
             except Exception:
                 return _SLOW
-            if type(v) is int and GRAPHQL_MIN_INT <= v <= GRAPHQL_MAX_INT:
-                return v
-            return complete(v)
+            return v if type(v) is exact and low <= v <= high else complete(v)
 
-        return integer
-    elif serialize is GraphQLFloat.serialize:
-        def real(source: Any) -> Any:
-            try:
-                v = read(source)
-            except Exception:
-                return _SLOW
-            if type(v) is float and isfinite(v):
-                return v
-            return complete(v)
-
-        return real
+        return bounded
     else:
         return value
 
@@ -411,25 +404,10 @@ def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tup
     return out
 
 
-def _objects(how: Nested, source: Any, info: GraphQLResolveInfo[Any], counter: _Counter) -> Any:
-    """A list of objects, completed; None or _SLOW."""
-    try:
-        value = how.read(source)
-    except Exception:
-        return _SLOW
-    if value is None:
-        if how.non_null:
-            return _SLOW
-        counter.charge(1)
-        return None
-    if not isinstance(value, list | tuple):
-        return _SLOW
-    counter.charge(1 + len(value))  # a list up front, as the budget's middleware does
-    return _complete(how.fields, how.object_type, value, info, counter)
-
-
-def _abstract(how: Abstract, source: Any, info: GraphQLResolveInfo[Any],
-              counter: _Counter) -> Any:
+def _fetched(how: Nested | Abstract, source: Any, counter: _Counter) -> Any:
+    """The field's value on `source`, charged (a list up front, as the budget's middleware
+    does); None for a null it may be; _SLOW when the read raised, for a null where none
+    may be, or for a list field whose value is not a list."""
     try:
         value = how.read(source)
     except Exception:
@@ -441,10 +419,29 @@ def _abstract(how: Abstract, source: Any, info: GraphQLResolveInfo[Any],
         return None
     if not how.is_list:
         counter.charge(1)
-        return _one_of(how, value, info, counter)
-    if not isinstance(value, list | tuple):
+    elif isinstance(value, list | tuple):
+        counter.charge(1 + len(value))
+    else:
         return _SLOW
-    counter.charge(1 + len(value))  # a list up front, as the budget's middleware does
+    return value
+
+
+def _objects(how: Nested, source: Any, info: GraphQLResolveInfo[Any], counter: _Counter) -> Any:
+    """A list of objects, completed; None or _SLOW."""
+    value = _fetched(how, source, counter)
+    if value is None or value is _SLOW:
+        return value
+    return _complete(how.fields, how.object_type, value, info, counter)
+
+
+def _abstract(how: Abstract, source: Any, info: GraphQLResolveInfo[Any],
+              counter: _Counter) -> Any:
+    """A union or interface value, or a list of them, completed; None or _SLOW."""
+    value = _fetched(how, source, counter)
+    if value is None or value is _SLOW:
+        return value
+    if not how.is_list:
+        return _one_of(how, value, info, counter)
     out = []
     for item in value:
         done = _one_of(how, item, info, counter)
