@@ -22,8 +22,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
@@ -160,16 +161,19 @@ def graphql_response(data: GraphQLHTTPResponse) -> tuple[int, GraphQLHTTPRespons
 
 
 def _shared(task: asyncio.Future[T]) -> Future[T]:
-    """`task`'s outcome as a thread-safe future, which the query loops may wait on."""
+    """`task`'s outcome as a thread-safe future, which the query loops may wait on. A
+    waiter cancelled (a query past its timeout) cancels this future, not the task: the
+    request cancels the task when it ends."""
     shared: Future[T] = Future()
 
     def copy(done: asyncio.Future[T]) -> None:
-        if done.cancelled():
-            shared.cancel()
-        elif (error := done.exception()) is not None:
-            shared.set_exception(error)
-        else:
-            shared.set_result(done.result())
+        with contextlib.suppress(InvalidStateError):  # cancelled by a waiter meanwhile
+            if done.cancelled():
+                shared.cancel()
+            elif (error := done.exception()) is not None:
+                shared.set_exception(error)
+            else:
+                shared.set_result(done.result())
 
     task.add_done_callback(copy)
     return shared
