@@ -35,7 +35,6 @@ import inspect
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from math import isfinite
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
@@ -79,14 +78,10 @@ _SLOW = object()  # "take graphql-core's path for this field"
 
 @dataclass(frozen=True, slots=True)
 class Leaf:
-    """How to resolve one plain leaf field: `read(source)`, coerce with `coerce`.
+    """How to resolve one plain leaf field: `value(source)`, made once per field
+    (`_leaf`), is the completed value (its read, then its coercion), or _SLOW where
+    graphql-core's completion could differ."""
 
-    `value(source)` is that, made once per field (`_valuer`): the completed value, or
-    _SLOW where graphql-core's completion could differ."""
-
-    read: Callable[[Any], Any]
-    coerce: Callable[[Any], Any]
-    non_null: bool
     is_list: bool
     value: Callable[[Any], Any]
 
@@ -176,34 +171,42 @@ def _leaf(read: Callable[[Any], Any], serialize: Callable[[Any], Any], *, non_nu
           is_list: bool, enum: CustomGraphQLEnumType | None = None) -> Leaf:
     coerce = _enum_coercer(enum) if enum is not None else _scalar_coercer(serialize)
     complete = functools.partial(_completed_leaf, coerce, non_null, is_list)
-    return Leaf(read=read, coerce=coerce, non_null=non_null, is_list=is_list,
+    return Leaf(is_list=is_list,
                 value=_valuer(read, None if is_list else serialize, enum, complete))
 
 
 # The built-in scalars' own serializers check and convert each value in Python (a Float
 # one: 1.2 s of 5.5 s completing 67,000 violation leaves); a value of exactly the type
-# they return, and finite or in range, comes out of them unchanged, so it is taken as it
-# is. Anything else goes through the serializer (and its errors).
-_SAME: dict[Any, Callable[[Any], bool]] = {
-    GraphQLString.serialize: lambda v: type(v) is str,
-    GraphQLID.serialize: lambda v: type(v) is str,
-    GraphQLBoolean.serialize: lambda v: type(v) is bool,
-    GraphQLFloat.serialize: lambda v: type(v) is float and isfinite(v),
-    GraphQLInt.serialize: lambda v: type(v) is int and GRAPHQL_MIN_INT <= v <= GRAPHQL_MAX_INT,
+# they return, and in range (Int: 32 bits) or finite (Float: inf and NaN fail both
+# comparisons), comes out of them unchanged, so it is taken as it is. Anything else goes
+# through the serializer (and its errors). By serializer: (that type, its range or None).
+_UNCHANGED: dict[Any, tuple[type[Any], tuple[float, float] | None]] = {
+    GraphQLString.serialize: (str, None),
+    GraphQLID.serialize: (str, None),
+    GraphQLBoolean.serialize: (bool, None),
+    GraphQLInt.serialize: (int, (GRAPHQL_MIN_INT, GRAPHQL_MAX_INT)),
+    GraphQLFloat.serialize: (float, (-sys.float_info.max, sys.float_info.max)),
 }
 
 
 def _scalar_coercer(serialize: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`serialize`, taking a built-in scalar's values that it would return unchanged as
-    they are."""
-    same = _SAME.get(serialize)
-    if same is None:
+    they are (`_UNCHANGED`)."""
+    found = _UNCHANGED.get(serialize)
+    if found is None:
         return serialize
+    exact, bounds = found
+    if bounds is None:
+        def same(value: Any) -> Any:
+            return value if type(value) is exact else serialize(value)
 
-    def coerce(value: Any) -> Any:
-        return value if same(value) else serialize(value)
+        return same
+    low, high = bounds
 
-    return coerce
+    def bounded(value: Any) -> Any:
+        return value if type(value) is exact and low <= value <= high else serialize(value)
+
+    return bounded
 
 
 def _enum_coercer(enum_type: CustomGraphQLEnumType) -> Callable[[Any], Any]:
@@ -264,10 +267,9 @@ def _valuer(read: Callable[[Any], Any], serialize: Callable[[Any], Any] | None,
             enum_type: CustomGraphQLEnumType | None,
             complete: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`read`, then `complete`, in one call. For one value (`serialize` given) of a
-    built-in scalar or an enum, a value that comes out of its coercion unchanged (a str
-    for String or ID, a bool, an int in range, a finite float) or a member of the enum
-    is taken without the coercer's calls: a leaf was four calls (read, the coercer, its
-    check, the serializer), it is one or two."""
+    built-in scalar or an enum, a value that comes out of its coercion unchanged
+    (`_UNCHANGED`) or a member of the enum is taken without the coercer's calls: a leaf
+    was four calls (read, the coercer, its check, the serializer), it is one or two."""
     def value(source: Any) -> Any:
         try:
             v = read(source)
@@ -292,41 +294,29 @@ def _valuer(read: Callable[[Any], Any], serialize: Callable[[Any], Any] | None,
             return complete(v)
 
         return member
-    if serialize is GraphQLString.serialize or serialize is GraphQLID.serialize:
-        exact: type = str
-    elif serialize is GraphQLBoolean.serialize:
-        exact = bool
-    elif serialize is GraphQLInt.serialize or serialize is GraphQLFloat.serialize:
-        # In range for Int (32 bits); finite for Float: inf and NaN fail both comparisons.
-        exact, low, high = ((int, GRAPHQL_MIN_INT, GRAPHQL_MAX_INT)
-                            if serialize is GraphQLInt.serialize
-                            else (float, -sys.float_info.max, sys.float_info.max))
-
-        def bounded(source: Any) -> Any:
+    found = _UNCHANGED.get(serialize)
+    if found is None:
+        return value
+    exact, bounds = found
+    if bounds is None:
+        def same(source: Any) -> Any:
             try:
                 v = read(source)
             except Exception:
                 return _SLOW
-            return v if type(v) is exact and low <= v <= high else complete(v)
+            return v if type(v) is exact else complete(v)
 
-        return bounded
-    else:
-        return value
+        return same
+    low, high = bounds
 
-    def same(source: Any) -> Any:
+    def bounded(source: Any) -> Any:
         try:
             v = read(source)
         except Exception:
             return _SLOW
-        return v if type(v) is exact else complete(v)
+        return v if type(v) is exact and low <= v <= high else complete(v)
 
-    return same
-
-
-def _value(leaf: Leaf, source: Any) -> Any:
-    """The completed value of a plain leaf on `source`, or _SLOW where graphql-core's
-    completion could differ (a null, an uncoercible value: its error is graphql-core's)."""
-    return leaf.value(source)
+    return bounded
 
 
 def _size(leaf: Leaf, value: Any) -> int:
@@ -376,7 +366,7 @@ def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tup
                 n += 1
             elif kind == _OBJECT:
                 try:
-                    value = how.read(item)
+                    value = how.read(item)  # type: ignore[union-attr]
                 except Exception:
                     return _SLOW
                 n += 1
@@ -386,7 +376,7 @@ def _complete(plan: Plan, object_type: GraphQLObjectType, items: list[Any] | tup
                     if value is _SLOW:
                         return _SLOW
                     value = value[0]
-                elif how.non_null:
+                elif how.non_null:  # type: ignore[union-attr]
                     return _SLOW
             elif kind == _VALUES:
                 value = how.value(item)  # type: ignore[union-attr]
@@ -660,7 +650,7 @@ class LeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 planned = self._leaves[key] = (field_details_list, leaf)
             leaf = planned[1]
             if leaf is not None:
-                value = _value(leaf, source)
+                value = leaf.value(source)
                 if value is not _SLOW:
                     value = self._counted(_size(leaf, value), value)
                 if value is not _SLOW:
