@@ -29,7 +29,6 @@ with graphql-core's own path (`build_schema(plain_execution=True)`).
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import sys
@@ -67,6 +66,8 @@ from graphql.pyutils import Path, Undefined
 from strawberry import Schema
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType
+
+from api.pinned import Pinned
 
 if TYPE_CHECKING:  # api.cost loads api.schema, which loads this module
     from api.cost import QueryBudget
@@ -467,15 +468,14 @@ def _one_of(how: Abstract, value: Any, info: GraphQLResolveInfo[Any], counter: _
     return done if done is _SLOW else done[0]
 
 
-# Plans per (schema, operation), kept across requests: an operation parsed once (strawberry's
-# ParseCache hands every request of the same text the same document) is planned once.
-# A plan depends on the schema, the operation's field nodes and fragments, and on variables
-# only through directives (`@include`, `@skip`, `@defer`): an operation that uses any is
-# planned per request. Each entry holds its schema and operation, so the node ids in its
-# keys stay those of live nodes; at most SHARED_OPERATIONS entries, the oldest dropped.
+# Plans per (schema, operation), kept across requests: an operation parsed once (ParseCache
+# hands every request of the same text the same document) is planned once. A plan
+# depends on the schema, the operation's field nodes and fragments, and on variables only
+# through directives (`@include`, `@skip`, `@defer`): an operation that uses any is
+# planned per request. The operation's entry keeps its nodes alive, so the node ids in
+# its plans' keys stay theirs; at most SHARED_OPERATIONS operations.
 SHARED_OPERATIONS = 256
-_SHARED: dict[tuple[int, int], tuple[GraphQLSchema, OperationDefinitionNode,
-                                     dict[tuple[Any, ...], tuple[Any, Plan | None]]]] = {}
+_SHARED: Pinned[dict[tuple[Any, ...], tuple[Any, Plan | None]]] = Pinned(SHARED_OPERATIONS)
 
 
 def _shared_plans(schema: GraphQLSchema, operation: OperationDefinitionNode,
@@ -483,19 +483,13 @@ def _shared_plans(schema: GraphQLSchema, operation: OperationDefinitionNode,
                   ) -> dict[tuple[Any, ...], tuple[Any, Plan | None]] | None:
     """The plans shared by every request of `operation` on `schema`, or None when its
     plans may differ between requests (directives, fragment variables)."""
-    key = (id(schema), id(operation))
-    entry = _SHARED.get(key)
-    if entry is not None and entry[0] is schema and entry[1] is operation:
-        return entry[2]
+    plans = _SHARED.get((schema, operation))
+    if plans is not None:
+        return plans
     if _varies(operation) or any(f.variable_signatures or _varies(f.definition)
                                  for f in fragments.values()):
         return None
-    plans: dict[tuple[Any, ...], tuple[Any, Plan | None]] = {}
-    while len(_SHARED) >= SHARED_OPERATIONS:
-        with contextlib.suppress(StopIteration, KeyError, RuntimeError):
-            del _SHARED[next(iter(_SHARED))]  # another thread may have dropped it first
-    _SHARED[key] = (schema, operation, plans)
-    return plans
+    return _SHARED.put((schema, operation), {})
 
 
 def _varies(node: OperationDefinitionNode | FragmentDefinitionNode) -> bool:

@@ -27,9 +27,7 @@ from typing import ClassVar
 import strawberry
 from graphql import (
     ASTValidationRule,
-    DocumentNode,
     GraphQLError,
-    GraphQLSchema,
     StringValueNode,
     ValidationRule,
     parse,
@@ -42,6 +40,7 @@ from strawberry.utils.logging import StrawberryLogger
 from api.cost import EstimateCache, QueryBudget, Refusal
 from api.errors import ErrorCodes, MaskUnexpected, is_expected
 from api.execution import LeafExecutionContext, thin_resolvers
+from api.pinned import Pinned
 from api.schema import organisation, strategy, work
 from api.schema.glossary import describe
 from api.schema.mutation import Mutation
@@ -109,14 +108,12 @@ class PreparedDocuments(ParseCache):
     ParseCache, as one extension: each extension's hooks cost every request something.
 
     Its validation cache is keyed by the parsed document's identity (ParseCache hands
-    every request of a text the same document): strawberry's ValidationCache hashes the
-    whole document tree on every request, 25 µs for the bench's trace and far more for
-    a large document. An entry holds its schema and document, so their ids stay theirs.
+    every request of a text the same document; api/pinned.py): strawberry's
+    ValidationCache hashes the whole document tree on every request, 25 µs for the
+    bench's trace and far more for a large document.
     """
 
-    MAXSIZE = 256
-    _validated: ClassVar[dict[tuple[int, int, tuple[type[ASTValidationRule], ...]],
-                              tuple[GraphQLSchema, DocumentNode, list[GraphQLError]]]] = {}
+    _validated: ClassVar[Pinned[list[GraphQLError]]] = Pinned(256)
 
     def __init__(self, max_tokens: int, rules: Sequence[type[ASTValidationRule]]) -> None:
         self.max_tokens, self.rules = max_tokens, tuple(rules)
@@ -131,16 +128,12 @@ class PreparedDocuments(ParseCache):
         ctx = self.execution_context
         schema, document = ctx.schema._schema, ctx.graphql_document
         if document is not None:
-            cache = self._validated
-            key = (id(schema), id(document), ctx.validation_rules)
-            found = cache.get(key)
-            if found is None or found[0] is not schema or found[1] is not document:
-                while len(cache) >= self.MAXSIZE:
-                    with contextlib.suppress(StopIteration, KeyError, RuntimeError):
-                        del cache[next(iter(cache))]  # the oldest; another thread may race
-                found = cache[key] = (schema, document,
-                                      validate_document(schema, document, ctx.validation_rules))
-            ctx.pre_execution_errors = found[2]
+            rules = ctx.validation_rules
+            found = self._validated.get((schema, document), rules)
+            if found is None:
+                found = self._validated.put(
+                    (schema, document), validate_document(schema, document, rules), rules)
+            ctx.pre_execution_errors = found
         yield
 
 
