@@ -366,28 +366,7 @@ MODEL_OF_KIND: dict[Kind, type[Item]] = {
     Kind.FEATURE: Feature,
 }
 
-# Document key for each kind, in the order an import writes them.
-DOCUMENT_KEYS: dict[Kind, str] = {
-    Kind.THEME: "themes",
-    Kind.OBJECTIVE: "objectives",
-    Kind.KEY_RESULT: "keyResults",
-    Kind.VALUE_STREAM: "valueStreams",
-    Kind.ART: "arts",
-    Kind.TEAM: "teams",
-    Kind.PI: "pis",
-    Kind.EPIC: "epics",
-    Kind.FEATURE: "features",
-}
-
-
-def kind_of(item: Any) -> Kind:
-    for kind, model in MODEL_OF_KIND.items():
-        if type(item) is model:
-            return kind
-    raise TypeError(f"not a portfolio item: {type(item).__name__}")
-
-
-# The Portfolio field holding each kind's items, by id.
+# The Portfolio field holding each kind's items, by id, in the order an import writes them.
 _COLLECTION_FIELDS: dict[Kind, str] = {
     Kind.THEME: "themes",
     Kind.OBJECTIVE: "objectives",
@@ -399,6 +378,15 @@ _COLLECTION_FIELDS: dict[Kind, str] = {
     Kind.EPIC: "epics",
     Kind.FEATURE: "features",
 }
+# Document key for each kind (the field's camelCase name), in the same order.
+DOCUMENT_KEYS: dict[Kind, str] = {kind: to_camel(name) for kind, name in _COLLECTION_FIELDS.items()}
+
+
+def kind_of(item: Any) -> Kind:
+    for kind, model in MODEL_OF_KIND.items():
+        if type(item) is model:
+            return kind
+    raise TypeError(f"not a portfolio item: {type(item).__name__}")
 
 
 @dataclass(slots=True)
