@@ -542,9 +542,9 @@ async def _backoff() -> None:
     await asyncio.sleep(random.uniform(0.001, 0.01))
 
 
-__all__: Sequence[str] = ("PortfolioService",)
-
-
 def _tracer(view: PortfolioView) -> Tracer:
     """The view's tracer: each epic's reach is walked once per version (traces, impacts)."""
     return view.derived("tracer", lambda: Tracer(view.portfolio))
+
+
+__all__: Sequence[str] = ("PortfolioService",)
