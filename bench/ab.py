@@ -7,7 +7,8 @@ versions answer the same request in turn, over HTTP, against one embedded engine
 swing hits both alike. `--other` is another checkout of this repository, e.g.
 `git worktree add /tmp/before <commit>`; both must read the data dir this checkout
 imports. `--case ready` starts each one in turn, `--rounds` times, and reports start
-to ready instead. Requests carry `Cache-Control: no-cache`: answers are computed.
+to ready instead. Requests carry `Cache-Control: no-cache`: answers are computed; they
+go through bench.common.Lean (aiohttp), as bench.run's do.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import queries as Q
-from bench.common import NO_CACHE, REPO, Server, client, gql, remove, temp_root
+from bench.common import NO_CACHE, REPO, Lean, Server, gql, remove, temp_root
 from bench.run import picks, probe_filters
 from graph.samples.synthetic import synthetic_document
 
@@ -42,7 +43,7 @@ def cases(doc: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
 
 async def side_by_side(servers: list[Server], query: str, variables: dict[str, Any],
                        rounds: int, n: int) -> None:
-    https = [client(s.url, connections=2) for s in servers]
+    https = [Lean(s.url, connections=2) for s in servers]
     try:
         for _ in range(5):  # warm-up
             for http in https:

@@ -6,7 +6,8 @@
 For each scale: a seeded synthetic portfolio, a fresh embedded engine in a temp
 dir, the import through PortfolioService (and Store.write alone), then
 the API as a real `serve` subprocess on 127.0.0.1 (reusing that engine, as a
-CLI process would) measured over HTTP against the same reads done directly
+CLI process would) measured over HTTP (aiohttp; trace and the widest impact with
+httpx too, bench.common.Lean says why) against the same reads done directly
 (engine statements, or the rules on the cached snapshot where the API computes
 in Python), a naive one-call-per-field baseline for a nested query, and peak
 memory of the API process and of the engine. With `--engine neo4j` one
@@ -29,6 +30,7 @@ from bench import queries as Q
 from bench.common import (
     NO_CACHE,
     RESULTS,
+    Lean,
     Server,
     client,
     commit,
@@ -245,7 +247,7 @@ async def api_cases(url: str, p: dict[str, Any], repeat: int, budget: float) -> 
     f = p["filters"]
     toggle = iter(range(10**9))
     out: dict[str, Any] = {}
-    async with client(url) as http:
+    async with Lean(url) as http, client(url) as httpx_client:
         began = time.perf_counter()
         await gql(http, Q.VIOLATIONS)
         out["first violations request"] = stats([(time.perf_counter() - began) * 1000])
@@ -276,10 +278,14 @@ async def api_cases(url: str, p: dict[str, Any], repeat: int, budget: float) -> 
         out["epics page, 3 states + theme, first 100"] = await run(
             Q.EPICS_FILTERED, {"states": f["epic_states"], "theme": f["theme"], "first": 100})
         out["trace x1"] = await run(Q.TRACE, {"id": fid})
+        out["trace x1, httpx client"] = await measure(lambda: gql(
+            httpx_client, Q.TRACE, {"id": fid}, NO_CACHE), repeat, budget)
         out["trace x100 (one request, aliases)"] = await run(Q.traces(p["hundred"]))
         out["feature(id)"] = await run(Q.FEATURE, {"id": fid})
         out["impact, widest root (items with name, state, pi, team)"] = await run(
             Q.IMPACT_WIDE, {"id": p["root"]})
+        out["impact, widest root, httpx client"] = await measure(lambda: gql(
+            httpx_client, Q.IMPACT_WIDE, {"id": p["root"]}, NO_CACHE), repeat, budget)
         out["impact, root with most dependents"] = await run(Q.IMPACT, {"id": p["root"]})
         out["impact + slipToPi"] = await run(Q.IMPACT, {"id": p["root"], "slip": p["slip"]})
         out["impact, typical root"] = await run(Q.IMPACT, {"id": p["typical"]})
