@@ -83,10 +83,17 @@ Change = PutDocument | RemoveDependency | DeleteItem
 
 
 def apply(portfolio: Portfolio, change: Change) -> Portfolio:
-    """The portfolio after `change`; `portfolio` is left as it was (version unchanged)."""
+    """The portfolio after `change`; `portfolio` is left as it was (version unchanged).
+
+    The result shares the collections the change does not write with `portfolio`: like
+    every snapshot, it is read, never changed in place (`replayed` copies whole)."""
     if isinstance(change, DeleteItem):
         return portfolio.without(change.item_id)
-    after = portfolio.copy()
+    if isinstance(change, PutDocument):  # copies only what it writes (Portfolio.copy)
+        after = portfolio.copy({kind_of(item) for item in change.items},
+                               dependencies=bool(change.dependencies))
+    else:
+        after = portfolio.copy((), dependencies=True)
     change.apply_in_place(after)
     return after
 

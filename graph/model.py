@@ -8,7 +8,7 @@ the graph, through pydantic aliases.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -426,12 +426,9 @@ class Portfolio:
     def put(self, item: Item) -> None:
         self.collection(kind_of(item))[item.id] = item
 
-    def kinds(self) -> dict[str, Kind]:
-        """The kind of every item id."""
-        kinds: dict[str, Kind] = {}
-        for kind in Kind:
-            kinds.update(dict.fromkeys(self.collection(kind), kind))
-        return kinds
+    def kinds(self) -> Mapping[str, Kind]:
+        """The kind of every item id, looked up in the collections when asked (`KindsOf`)."""
+        return KindsOf(self)
 
     def without(self, item_id: str) -> Portfolio:
         """A copy after deleting `item_id` the way the store does: the item, every link to
@@ -455,18 +452,48 @@ class Portfolio:
             after.dependencies = {d for d in after.dependencies if item_id not in d}
         return after
 
-    def copy(self) -> Portfolio:
-        """A shallow copy whose collections can be changed independently (items are frozen)."""
+    def copy(self, kinds: Collection[Kind] | None = None, dependencies: bool = True
+             ) -> Portfolio:
+        """A shallow copy whose collections can be changed independently (items are frozen).
+
+        With `kinds`, only those collections (and the dependencies only if `dependencies`)
+        are copied; the others are this portfolio's own objects, shared, so the copy may
+        change only what was copied. A change to one feature then copies the features
+        (0.3 ms at 50,000) instead of everything (6 ms, 4.5 of them the 150,000
+        dependencies)."""
+        def own(kind: Kind) -> dict[str, Any]:
+            collection = self.collection(kind)
+            return dict(collection) if kinds is None or kind in kinds else collection
+
         return Portfolio(
-            themes=dict(self.themes),
-            objectives=dict(self.objectives),
-            key_results=dict(self.key_results),
-            value_streams=dict(self.value_streams),
-            arts=dict(self.arts),
-            teams=dict(self.teams),
-            pis=dict(self.pis),
-            epics=dict(self.epics),
-            features=dict(self.features),
-            dependencies=set(self.dependencies),
+            themes=own(Kind.THEME), objectives=own(Kind.OBJECTIVE),
+            key_results=own(Kind.KEY_RESULT), value_streams=own(Kind.VALUE_STREAM),
+            arts=own(Kind.ART), teams=own(Kind.TEAM), pis=own(Kind.PI), epics=own(Kind.EPIC),
+            features=own(Kind.FEATURE),
+            dependencies=set(self.dependencies) if dependencies else self.dependencies,
             version=self.version,
         )
+
+
+class KindsOf(Mapping[str, Kind]):
+    """The kind of every item id of `portfolio`, read from its collections when asked: what
+    validation needs of the portfolio (ids are unique across kinds). Building the whole
+    dict took 6.5 ms at 50,000 features, on every enforced upsert, for a few lookups."""
+
+    __slots__ = ("_portfolio",)
+
+    def __init__(self, portfolio: Portfolio) -> None:
+        self._portfolio = portfolio
+
+    def __getitem__(self, item_id: str) -> Kind:
+        kind = self._portfolio.kind_of_id(item_id)
+        if kind is None:
+            raise KeyError(item_id)
+        return kind
+
+    def __iter__(self) -> Iterator[str]:
+        for kind in Kind:
+            yield from self._portfolio.collection(kind)
+
+    def __len__(self) -> int:
+        return sum(len(self._portfolio.collection(kind)) for kind in Kind)
