@@ -40,7 +40,7 @@ from graph.view import FeatureQuery, PortfolioView
 from rules import dashboard
 from rules import ranking as rules_ranking
 from rules.evaluate import blocking, evaluate
-from rules.events import policy_fingerprint, violation_events
+from rules.events import policy_fingerprint
 from rules.guardrails.capacity import OVERLOAD
 from rules.impact import ImpactResult, impact
 from rules.incremental import Reevaluation, Touched, evaluate_change
@@ -95,11 +95,6 @@ class PortfolioService:
             self._history = HistoryService(self.store, self.policy)
         return self._history
 
-    def _violations_after(self, before: Portfolio, after: Portfolio,
-                          change: Change) -> list[Violation]:
-        """`after`'s violations, from `before`'s and the change (rules/incremental.py)."""
-        return self._reevaluation(before, self._evaluate(before), after, change).violations
-
     def _reevaluation(self, before: Portfolio, found: Sequence[Violation], after: Portfolio,
                       change: Change) -> Reevaluation:
         """`after`'s evaluation from `before`'s violations `found` and the change: only
@@ -107,10 +102,9 @@ class PortfolioService:
         return evaluate_change(before, found, after, Touched.by(before, after, change),
                                self.policy)
 
-    def _with_events(self, audit: AuditRecord, before: Portfolio,
-                     after: list[Violation]) -> AuditRecord:
+    def _with_events(self, audit: AuditRecord, evaluation: Reevaluation) -> AuditRecord:
         """The audit record with the violation events the change causes, stored with it."""
-        events = violation_events(self._evaluate(before), after)
+        events = evaluation.events()
         return replace(audit, events=[e.as_json() for e in events], policy=self._fingerprint)
 
     # --- reads that need the whole portfolio --------------------------------
@@ -451,7 +445,7 @@ class PortfolioService:
             return after, found, new, None
         if blocked:
             audit = replace(audit, justification=justification)
-        return after, found, new, self._with_events(audit, before, found)
+        return after, found, new, self._with_events(audit, evaluation)
 
     # --- unenforced changes ----------------------------------------------------
 
@@ -462,8 +456,8 @@ class PortfolioService:
         when another writer moved the version (nothing written)."""
         def check() -> tuple[Portfolio, list[Violation], AuditRecord]:
             after = apply(before, change)
-            found = self._violations_after(before, after, change)
-            return after, found, self._with_events(audit, before, found)
+            evaluation = self._reevaluation(before, self._evaluate(before), after, change)
+            return after, evaluation.violations, self._with_events(audit, evaluation)
 
         after, found, audit = await asyncio.to_thread(check)  # off the server's loop
         version = await self.store.write(change, before.version, audit)

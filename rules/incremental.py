@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from graph.changes import Change, PutDocument, RemoveDependency
 from graph.model import Item, Kind, Portfolio, kind_of
 from rules.evaluate import evaluate, introduced
+from rules.events import ViolationEvent, violation_events
 from rules.guardrails.registry import registered
 from rules.policy import Policy
 from rules.scope import Delta, Index
@@ -99,27 +100,24 @@ class Touched:
 
 @dataclass(frozen=True, slots=True)
 class Reevaluation:
-    """The violations after a change, and which of them were computed again."""
+    """The violations after a change, which of them were computed again (`recomputed`),
+    and the violations before it they replace (`replaced`: of the same rules and
+    subjects). Everything else is carried from before as the same objects, under other
+    (rule, subject) pairs, so what the change introduces and the events it causes are
+    found in these two lists alone: at 50,000 features comparing the whole lists took
+    12 ms of a 19 ms enforced upsert."""
 
     violations: list[Violation]
     recomputed: list[Violation]
-    before: Sequence[Violation]
+    replaced: Sequence[Violation]
 
     def introduced(self) -> list[Violation]:
-        """`introduced(before, violations)`, looking only at the recomputed subjects."""
-        if self.recomputed is self.violations:
-            return introduced(self.before, self.violations)
-        earlier: list[Violation] = []
-        seen: set[tuple[str, str]] = set()
-        for violation in self.recomputed:
-            where = (violation.rule, violation.subject_id)
-            if where in seen:
-                continue
-            seen.add(where)
-            low = bisect_left(self.before, where, key=_rule_and_subject)
-            high = bisect_right(self.before, where, lo=low, key=_rule_and_subject)
-            earlier.extend(self.before[low:high])
-        return introduced(earlier, self.recomputed)
+        """`introduced(before, violations)`."""
+        return introduced(self.replaced, self.recomputed)
+
+    def events(self) -> list[ViolationEvent]:
+        """`violation_events(before, violations)`."""
+        return violation_events(self.replaced, self.recomputed)
 
 
 def evaluate_change(
@@ -144,6 +142,7 @@ def evaluate_change(
     delta = Delta(before, after, change.items, added, removed, index)
     out: list[Violation] = []
     recomputed: list[Violation] = []
+    replaced: list[Violation] = []
     for rule in registered():
         settings = policy.settings(rule.id)
         if not settings.enabled:
@@ -162,18 +161,20 @@ def evaluate_change(
             found = sorted(rule.check(after, settings), key=_order)
             out.extend(found)
             recomputed.extend(found)
+            replaced.extend(previous)
             continue
         found = [v for v in rule.check(scope.slice(delta, subjects), settings)
                  if v.subject_id in subjects]
         found.sort(key=_order)
         recomputed.extend(found)
-        _splice(out, previous, sorted(subjects), found)
-    return Reevaluation(out, recomputed, before_violations)
+        _splice(out, replaced, previous, sorted(subjects), found)
+    return Reevaluation(out, recomputed, replaced)
 
 
-def _splice(out: list[Violation], previous: Sequence[Violation], subjects: list[str],
-            found: list[Violation]) -> None:
-    """Append `previous` to `out` with each subject's violations replaced by those in `found`.
+def _splice(out: list[Violation], replaced: list[Violation], previous: Sequence[Violation],
+            subjects: list[str], found: list[Violation]) -> None:
+    """Append `previous` to `out` with each subject's violations replaced by those in `found`,
+    and those it replaced to `replaced`.
 
     Both lists are in the contract's order within one rule (by subject first);
     `subjects` is sorted and every violation in `found` has one of them.
@@ -184,6 +185,7 @@ def _splice(out: list[Violation], previous: Sequence[Violation], subjects: list[
         low = bisect_left(previous, subject, lo=start, key=_subject)
         high = bisect_right(previous, subject, lo=low, key=_subject)
         out.extend(previous[start:low])
+        replaced.extend(previous[low:high])
         end = taken
         while end < len(found) and found[end].subject_id == subject:
             end += 1
@@ -198,10 +200,6 @@ def _rule(violation: Violation) -> str:
 
 def _subject(violation: Violation) -> str:
     return violation.subject_id
-
-
-def _rule_and_subject(violation: Violation) -> tuple[str, str]:
-    return (violation.rule, violation.subject_id)
 
 
 def _order(violation: Violation) -> tuple[str, str, tuple[str, ...]]:
