@@ -43,7 +43,7 @@ from rules.evaluate import blocking, evaluate
 from rules.events import policy_fingerprint
 from rules.guardrails.capacity import OVERLOAD
 from rules.impact import ImpactResult, impact
-from rules.incremental import Reevaluation, Touched, evaluate_change
+from rules.incremental import Reevaluation, Touched, evaluate_change, index_of
 from rules.policy import Policy
 from rules.trace import Trace, Tracer
 from rules.violation import Violation
@@ -226,7 +226,8 @@ class PortfolioService:
             ("respecting order", level, scope, pi_id),
             lambda: rules_ranking.rank(view.portfolio, level, scope=scope, pi_id=pi_id,
                                        respect_dependencies=True,
-                                       limit=rules_ranking.MAX_LIMIT, ordered=ordered))
+                                       limit=rules_ranking.MAX_LIMIT, ordered=ordered,
+                                       index=index_of(view.portfolio)))
         return entries[:limit]
 
     async def audit_log(self, *, item_id: str | None = None, actor: str | None = None,

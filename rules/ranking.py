@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from typing import Literal
 
 from graph.model import EpicState, FeatureState, Portfolio, Wsjf
 from rules.errors import Code, RankingError
-from rules.graphs import depends_on, is_cycle, strongly_connected
+from rules.graphs import is_cycle, strongly_connected
+from rules.scope import Index
 from rules.wsjf import plain_order
 
 Level = Literal["EPIC", "FEATURE"]
@@ -33,6 +34,7 @@ def rank(
     limit: int = 100,
     *,
     ordered: Sequence[tuple[str, Wsjf]] | None = None,
+    index: Index | None = None,
 ) -> list[RankedEntry]:
     """Rank the not-DONE items of `level` that have WSJF inputs; `rank` starts at 1.
 
@@ -57,7 +59,9 @@ def rank(
     `ordered` may be passed in by a caller that keeps it per snapshot:
     `plain_order(candidates(portfolio, level))`, the level's candidates before
     `scope` and `pi_id`; then a plain ranking costs the items it walks to fill
-    `limit`, not a sort of the whole level.
+    `limit`, not a sort of the whole level. `index` is the snapshot's dependency lookups
+    (`rules.incremental.index_of`, which a change carries to the next snapshot);
+    without it they are built here.
     """
     check_limit(limit)
     if level == "EPIC":
@@ -71,7 +75,8 @@ def rank(
     # Filtering keeps the plain order: it is a total order on the candidates.
     matching = (entry for entry in ordered if keep(entry[0]))
     if respect_dependencies and level == "FEATURE":
-        order = _respecting_dependencies(portfolio, list(matching))[:limit]
+        order = _respecting_dependencies(portfolio, list(matching),
+                                         index or Index.build(portfolio))[:limit]
     else:
         order = list(islice(matching, limit))
     return [RankedEntry(n, item_id, wsjf) for n, (item_id, wsjf) in enumerate(order, 1)]
@@ -142,17 +147,63 @@ def _feature_filter(
 
 
 def _respecting_dependencies(
-    portfolio: Portfolio, order: Sequence[tuple[str, Wsjf]]
+    portfolio: Portfolio, order: Sequence[tuple[str, Wsjf]], index: Index
 ) -> list[tuple[str, Wsjf]]:
-    """Kahn's algorithm over the dependency graph reachable from the candidates.
-
-    Strongly connected sets are collapsed first (a set holding a candidate is
-    a cycle error). Other items pass through as soon as they are free and only
-    candidates wait in a heap keyed on plain order, so a candidate becomes free
+    """Kahn's algorithm: items other than the candidates pass as soon as they are free,
+    and only candidates wait, in a heap keyed on plain order, so a candidate becomes free
     exactly when every candidate it reaches, through any chain, is placed.
-    """
+
+    First over the items themselves (`_acyclic`), which places every candidate unless a
+    dependency cycle lies on a candidate's chain; then, only in that case, over strongly
+    connected sets (`_through_cycles`): a set holding a candidate is a cycle error, one
+    without passes as a whole. Where no cycle lies on a chain the two give the same order
+    (items no candidate reaches only ever free other such items)."""
     position = {item_id: n for n, (item_id, _) in enumerate(order)}
-    edges = depends_on(portfolio.dependencies)
+    found = _acyclic(portfolio, order, position, index)
+    return found if found is not None else _through_cycles(order, position, index.depends_on)
+
+
+def _acyclic(portfolio: Portfolio, order: Sequence[tuple[str, Wsjf]],
+             position: Mapping[str, int], index: Index) -> list[tuple[str, Wsjf]] | None:
+    """The order, or None when a candidate is never freed (a cycle on its chain)."""
+    forward, backward = index.depends_on, index.dependents
+    unmet: dict[str, int] = {}  # dependencies not yet placed, per item once one is
+    passing: list[str] = []  # free items that are not candidates
+    free: list[int] = []  # heap of plain-order positions of free candidates
+
+    def release(item_id: str) -> None:
+        n = position.get(item_id)
+        if n is None:
+            passing.append(item_id)
+        else:
+            heapq.heappush(free, n)
+
+    def placed(item_id: str) -> None:
+        for waiter in backward.get(item_id, ()):
+            left = unmet.get(waiter)
+            left = (len(forward[waiter]) if left is None else left) - 1
+            unmet[waiter] = left
+            if left == 0:
+                release(waiter)
+
+    features = portfolio.features
+    for item_id in chain(features, (b for b in backward if b not in features)):
+        if not forward.get(item_id):
+            release(item_id)
+    out: list[tuple[str, Wsjf]] = []
+    while True:
+        while passing:
+            placed(passing.pop())
+        if not free:
+            return out if len(out) == len(order) else None
+        entry = order[heapq.heappop(free)]
+        out.append(entry)
+        placed(entry[0])
+
+
+def _through_cycles(order: Sequence[tuple[str, Wsjf]], position: Mapping[str, int],
+                    edges: Mapping[str, Sequence[str]]) -> list[tuple[str, Wsjf]]:
+    """Kahn's algorithm over the strongly connected sets reachable from the candidates."""
     components = strongly_connected(position, edges)
     in_cycles = {
         member

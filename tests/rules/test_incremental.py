@@ -37,12 +37,14 @@ from graph.model import (
     WorkType,
     Wsjf,
 )
+from rules.errors import RankingError
 from rules.evaluate import evaluate, introduced
 from rules.events import violation_events
 from rules.guardrails import registry
 from rules.guardrails.registry import Rule, registered
-from rules.incremental import Touched, evaluate_change
+from rules.incremental import Touched, evaluate_change, index_of
 from rules.policy import Policy, policy_from_mapping
+from rules.ranking import rank
 from rules.scope import Index
 from rules.settings import RuleSettings
 from rules.violation import SubjectType, Violation
@@ -377,3 +379,30 @@ def test_what_a_stored_change_touches_covers_what_differs() -> None:
         differing = Touched.between(before, after)
         assert any(differing.items.values()) or differing.added or differing.removed, change
         assert _covers(Touched.by(before, after, change), differing), change
+
+
+def test_index_of_a_snapshot_is_the_one_its_change_carried_and_ranks_alike() -> None:
+    """The dependency-respecting ranking reads the index a change carried to the snapshot
+    (the service passes `index_of`); built afresh or carried, it ranks the same."""
+    policy = POLICIES[0]
+    before = base()
+    a, b = sorted(before.features)[:2]
+    pair = (b, a) if (b, a) not in before.dependencies else (a, b)
+    after = apply(before, PutDocument(dependencies=(pair,)))
+    evaluate_change(before, evaluate(before, policy), after,
+                    Touched.of(added=[pair]), policy)
+    carried = index_of(after)
+    assert index_of(after) is carried  # kept, not built again
+    assert as_sets(carried) == as_sets(Index.build(after))
+    acyclic = before.copy()  # base() has a cycle: the order, not only its error, compared
+    acyclic.dependencies = {(x, y) for x, y in before.dependencies if x > y}
+    for snapshot in (before, after, acyclic):
+        assert ranked(snapshot, index_of(snapshot)) == ranked(snapshot, None)
+    assert ranked(acyclic, index_of(acyclic))[0] == "ranked"
+
+
+def ranked(snapshot: Portfolio, index: Index | None) -> tuple[str, object]:
+    try:
+        return "ranked", rank(snapshot, "FEATURE", respect_dependencies=True, index=index)
+    except RankingError as error:
+        return "refused", (error.code, error.members)
