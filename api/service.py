@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from api.errors import ErrorCode, Forbidden, ServiceError
 from api.outcomes import ChangeOutcome, ImportOutcome
 from api.roles import Actor, Role, has_role
-from graph.changes import Change, DeleteItem, PutDocument, RemoveDependency, apply
+from graph.changes import (
+    Change,
+    DeleteItem,
+    PutDocument,
+    RemoveDependency,
+    apply,
+    changed_ids,
+)
 from graph.document import (
     Code,
     InputError,
@@ -34,6 +41,7 @@ from graph.model import (
     Kind,
     Portfolio,
     Severity,
+    Wsjf,
 )
 from graph.store import AuditEntry, AuditRecord, Store
 from graph.view import FeatureQuery, PortfolioView
@@ -64,6 +72,9 @@ T = TypeVar("T")
 # Changes another process wrote that are evaluated one by one after a catch-up (each an
 # incremental evaluation); more at once, the snapshot is evaluated whole.
 INCREMENTAL_REPLAY = 50
+# Items of a level that may differ for its plain order to be carried (PortfolioService.
+# _plain_order) rather than sorted again: each is an insertion into the list.
+CARRIED_ORDER = 1000
 
 
 def _item_json(item: Item | None) -> Any:
@@ -78,6 +89,9 @@ class PortfolioService:
         self.policy = policy
         self._evaluated: tuple[int, list[Violation]] | None = None
         self._view: PortfolioView | None = None
+        # The newest plain WSJF order computed per level, with its snapshot: the next
+        # version's is carried from it (rules.ranking.carried_order) instead of sorted.
+        self._plain_orders: dict[str, tuple[Portfolio, list[tuple[str, Wsjf]]]] = {}
         # One change at a time in this process: concurrent changes would only lose
         # the version race to each other after a full evaluation each. The version
         # guard in the write statement still serialises against other processes.
@@ -217,8 +231,7 @@ class PortfolioService:
         """WSJF ranking on the view. The plain order of a level is sorted once per version;
         an order that respects dependencies is kept per (level, scope, PI) and version."""
         rules_ranking.check_limit(limit)
-        ordered = view.derived(("plain order", level), lambda: plain_order(
-            rules_ranking.candidates(view.portfolio, level)))
+        ordered = view.derived(("plain order", level), lambda: self._plain_order(view, level))
         if not respect_dependencies:
             return rules_ranking.rank(view.portfolio, level, scope=scope, pi_id=pi_id,
                                       limit=limit, ordered=ordered)
@@ -229,6 +242,23 @@ class PortfolioService:
                                        limit=rules_ranking.MAX_LIMIT, ordered=ordered,
                                        index=index_of(view.portfolio)))
         return entries[:limit]
+
+    def _plain_order(self, view: PortfolioView,
+                     level: rules_ranking.Level) -> list[tuple[str, Wsjf]]:
+        """The level's plain order on the view: carried from the newest one computed when
+        few items of the level differ between the two snapshots, else sorted."""
+        portfolio, last = view.portfolio, self._plain_orders.get(level)
+        ordered = None
+        if last is not None:
+            touched = changed_ids(last[0], portfolio,
+                                  Kind.EPIC if level == "EPIC" else Kind.FEATURE)
+            if len(touched) <= CARRIED_ORDER:
+                ordered = rules_ranking.carried_order(last[1], portfolio, level, touched)
+        if ordered is None:
+            ordered = plain_order(rules_ranking.candidates(portfolio, level))
+        if last is None or last[0].version <= portfolio.version:
+            self._plain_orders[level] = (portfolio, ordered)
+        return ordered
 
     async def audit_log(self, *, item_id: str | None = None, actor: str | None = None,
                         since: str | None = None, before_seq: int | None = None,

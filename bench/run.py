@@ -293,6 +293,9 @@ async def api_cases(url: str, p: dict[str, Any], repeat: int, budget: float) -> 
         samples = [await after_change(Q.VIOLATIONS) for _ in range(min(repeat, 10))]
         out["violations after a change"] = stats(samples)
         out["ranking"] = await run(Q.RANKING_ONLY, {"respect": False})
+        samples = [await after_change(Q.RANKING_ONLY, {"respect": False})
+                   for _ in range(min(repeat, 5))]
+        out["ranking, first after a change"] = stats(samples)
         out["ranking respectDependencies"] = await run(Q.RANKING_ONLY, {"respect": True})
         samples = [await after_change(Q.RANKING_ONLY, {"respect": True})
                    for _ in range(min(repeat, 5))]

@@ -98,6 +98,18 @@ def apply(portfolio: Portfolio, change: Change) -> Portfolio:
     return after
 
 
+def changed_ids(before: Portfolio, after: Portfolio, kind: Kind) -> frozenset[str]:
+    """Ids of the items of `kind` that differ from `before` to `after` (added and removed
+    ones included), by identity: items are frozen, and a collection a change did not
+    write is the same object on both sides (`apply`), so it costs nothing."""
+    old, new = before.collection(kind), after.collection(kind)
+    if old is new:
+        return frozenset()
+    ids = {i for i, item in new.items() if old.get(i) is not item}
+    ids.update(i for i in old if i not in new)
+    return frozenset(ids)
+
+
 def replay(portfolio: Portfolio, changes: Iterable[Change]) -> None:
     """Apply changes in order to `portfolio` itself (cheap for many small changes)."""
     for change in changes:

@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from graph.changes import Change, PutDocument, RemoveDependency
+from graph.changes import Change, PutDocument, RemoveDependency, changed_ids
 from graph.model import Item, Kind, Portfolio, kind_of
 from rules.evaluate import evaluate, introduced
 from rules.events import ViolationEvent, violation_events
@@ -79,13 +79,9 @@ class Touched:
         """What differs from `before` to `after`, found by item identity (items are frozen)."""
         by_kind: dict[Kind, frozenset[str]] = {}
         for kind in Kind:
-            old, new = before.collection(kind), after.collection(kind)
-            if old is new:
-                continue
-            ids = {i for i, item in new.items() if old.get(i) is not item}
-            ids.update(i for i in old if i not in new)
+            ids = changed_ids(before, after, kind)
             if ids:
-                by_kind[kind] = frozenset(ids)
+                by_kind[kind] = ids
         if before.dependencies is after.dependencies:
             return cls(by_kind)
         return cls(

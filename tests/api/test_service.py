@@ -282,3 +282,33 @@ async def test_an_import_validates_and_evaluates_off_the_event_loop(
     remembered = service.store.remembered()  # the service adopted what it wrote
     assert remembered is not None and remembered.version == await service.store.version()
     assert set(remembered.features) == {f["id"] for f in example()["features"]}
+
+
+async def test_each_versions_plain_order_is_carried_from_the_last_and_ranks_as_a_sort(
+        service: PortfolioService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After the first ranking, a change's new version gets its plain order by carrying
+    the last one (no sort of the level); every ranking equals one computed afresh."""
+    from api import service as service_module
+    from rules.ranking import rank
+
+    async def ranked() -> list[tuple[str, float]]:
+        view = await service.view()
+        got = [(e.item_id, e.wsjf.score) for e in service.ranking(view, "FEATURE")]
+        assert got == [(e.item_id, e.wsjf.score) for e in rank(view.portfolio, "FEATURE")]
+        return got
+
+    first = await ranked()
+    assert [item_id for item_id, _ in first] == ["F-INTENTS", "F-HANDOVER", "F-SESSION-REPL"]
+
+    def no_sort(*_: object) -> None:
+        raise AssertionError("sorted the level again instead of carrying its order")
+
+    monkeypatch.setattr(service_module, "plain_order", no_sort)
+    feature = next(f for f in example()["features"] if f["id"] == "F-TRACING")
+    scored = {**feature, "wsjf": {"userBusinessValue": 20, "timeCriticality": 20,
+                                  "riskReductionOpportunityEnablement": 20, "jobSize": 1}}
+    assert (await service.upsert(Kind.FEATURE, scored, ADMIN)).applied
+    assert (await ranked())[0][0] == "F-TRACING"
+    done = next(f for f in example()["features"] if f["id"] == "F-HANDOVER")
+    assert (await service.upsert(Kind.FEATURE, {**done, "state": "DONE"}, ADMIN)).applied
+    assert "F-HANDOVER" not in [item_id for item_id, _ in await ranked()]

@@ -10,9 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.model import Feature, Portfolio, ValueStream, Wsjf
+from graph.changes import changed_ids
+from graph.model import Feature, Kind, Portfolio, ValueStream, Wsjf
 from rules.errors import Code, RankingError
-from rules.ranking import Level, rank
+from rules.ranking import Level, carried_order, rank
+from rules.ranking import candidates as candidates_of
+from rules.wsjf import plain_order
 from tests.rules.builders import art, epic, feature, pi, portfolio, team, wsjf
 
 
@@ -349,3 +352,38 @@ def test_rank_entries_carry_the_items_wsjf() -> None:
         16,
         8.0,
     )
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(snapshots(acyclic=True), st.data())
+def test_a_carried_plain_order_is_the_sorted_one(snapshot: Portfolio, data: st.DataObject) -> None:
+    """The service carries each version's plain order from the last one it computed
+    (`carried_order`): after any edits, additions and deletions it equals the sort."""
+    before_order = plain_order(candidates_of(snapshot, "FEATURE"))
+    after = snapshot.copy()
+    names = sorted(after.features)
+    for name in data.draw(st.lists(st.sampled_from([*names, "F-NEW1", "F-NEW2"]), max_size=4)):
+        if data.draw(st.booleans()) and name in after.features:
+            del after.features[name]
+        else:
+            w, state, team_id, pi_id = data.draw(FEATURE)
+            after.features[name] = feature(name, wsjf=w, state=state, team=team_id, pi=pi_id)
+    touched = changed_ids(snapshot, after, Kind.FEATURE)
+    carried = carried_order(before_order, after, "FEATURE", touched)
+    assert carried == plain_order(candidates_of(after, "FEATURE"))
+    # Naming more than what differs is allowed.
+    assert carried_order(before_order, after, "FEATURE", set(names) | touched) == carried
+
+
+def test_a_carried_epic_order_is_the_sorted_one() -> None:
+    epics = [epic(f"E-{n}", wsjf=wsjf(n + 1, 2, 3, size=5)) for n in range(6)]
+    before = portfolio(*epics)
+    after = before.copy()
+    after.epics["E-0"] = epic("E-0", wsjf=wsjf(20, 20, 20, size=1))  # now first
+    after.epics["E-5"] = epic("E-5", wsjf=wsjf(20, 20, 20, size=1), state="DONE")  # gone
+    del after.epics["E-3"]
+    touched = changed_ids(before, after, Kind.EPIC)
+    assert touched == {"E-0", "E-3", "E-5"}
+    carried = carried_order(plain_order(candidates_of(before, "EPIC")), after, "EPIC", touched)
+    assert [item_id for item_id, _ in carried] == ["E-0", "E-4", "E-2", "E-1"]
+    assert carried == plain_order(candidates_of(after, "EPIC"))
