@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import heapq
 from bisect import insort
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, islice
-from typing import Literal
+from typing import Literal, TypeVar
 
 from graph.model import EpicState, FeatureState, Portfolio, Wsjf
 from rules.errors import Code, RankingError
@@ -17,6 +17,7 @@ from rules.wsjf import PlainKey, plain_key, plain_order
 
 Level = Literal["EPIC", "FEATURE"]
 MAX_LIMIT = 1000
+N = TypeVar("N", bound=Hashable)  # a node of the graph _kahn walks
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,9 @@ def rank(
     if ordered is None:
         ordered = plain_order(candidates(portfolio, level))
     # Filtering keeps the plain order: it is a total order on the candidates.
-    matching = (entry for entry in ordered if keep(entry[0]))
+    matching: Iterable[tuple[str, Wsjf]] = (
+        ordered if scope is None and pi_id is None  # nothing to filter: the level whole
+        else (entry for entry in ordered if keep(entry[0])))
     if respect_dependencies and level == "FEATURE":
         order = _respecting_dependencies(portfolio, list(matching),
                                          index or Index.build(portfolio))[:limit]
@@ -192,39 +195,10 @@ def _respecting_dependencies(
 def _acyclic(portfolio: Portfolio, order: Sequence[tuple[str, Wsjf]],
              position: Mapping[str, int], index: Index) -> list[tuple[str, Wsjf]] | None:
     """The order, or None when a candidate is never freed (a cycle on its chain)."""
-    forward, backward = index.depends_on, index.dependents
-    unmet: dict[str, int] = {}  # dependencies not yet placed, per item once one is
-    passing: list[str] = []  # free items that are not candidates
-    free: list[int] = []  # heap of plain-order positions of free candidates
-
-    def release(item_id: str) -> None:
-        n = position.get(item_id)
-        if n is None:
-            passing.append(item_id)
-        else:
-            heapq.heappush(free, n)
-
-    def placed(item_id: str) -> None:
-        for waiter in backward.get(item_id, ()):
-            left = unmet.get(waiter)
-            left = (len(forward[waiter]) if left is None else left) - 1
-            unmet[waiter] = left
-            if left == 0:
-                release(waiter)
-
-    features = portfolio.features
-    for item_id in chain(features, (b for b in backward if b not in features)):
-        if not forward.get(item_id):
-            release(item_id)
-    out: list[tuple[str, Wsjf]] = []
-    while True:
-        while passing:
-            placed(passing.pop())
-        if not free:
-            return out if len(out) == len(order) else None
-        entry = order[heapq.heappop(free)]
-        out.append(entry)
-        placed(entry[0])
+    features, backward = portfolio.features, index.dependents
+    items = chain(features, (b for b in backward if b not in features))
+    out = _kahn(order, items, index.depends_on, backward, position, None)
+    return out if len(out) == len(order) else None
 
 
 def _through_cycles(order: Sequence[tuple[str, Wsjf]], position: Mapping[str, int],
@@ -245,33 +219,50 @@ def _through_cycles(order: Sequence[tuple[str, Wsjf]], position: Mapping[str, in
             members,
         )
     component_of = {member: n for n, component in enumerate(components) for member in component}
-    unmet = [0] * len(components)  # dependency edges leaving the component, not yet placed
-    waiters: list[list[int]] = [[] for _ in components]
+    forward: dict[int, list[int]] = {}  # a dependency edge leaving the set, per edge
+    backward: dict[int, list[int]] = {}
     for n, component in enumerate(components):
         for member in component:
             for target in edges.get(member, ()):
                 if (reached := component_of[target]) != n:
-                    unmet[n] += 1
-                    waiters[reached].append(n)
-    passing: list[int] = []  # free components without a candidate
-    free: list[int] = []  # heap of plain-order positions of free candidates
+                    forward.setdefault(n, []).append(reached)
+                    backward.setdefault(reached, []).append(n)
+    # A candidate's set is the candidate alone (a set holding one with others raised).
+    at = {n: position[c[0]] for n, c in enumerate(components) if c[0] in position}
+    return _kahn(order, range(len(components)), forward, backward, at, component_of)
 
-    def release(n: int) -> None:
-        first = components[n][0]  # a candidate's component is the candidate alone
-        if first in position:
-            heapq.heappush(free, position[first])
+
+def _kahn(order: Sequence[tuple[str, Wsjf]], nodes: Iterable[N],
+          forward: Mapping[N, Sequence[N]], backward: Mapping[N, Sequence[N]],
+          position: Mapping[N, int], node_of: Mapping[str, N] | None
+          ) -> list[tuple[str, Wsjf]]:
+    """Kahn's algorithm over `nodes` (each depends on its `forward` ones; `backward` is
+    the reverse): a node at a `position` is a candidate, `order[position]`, and waits in
+    a heap keyed on it; any other node passes as soon as it is free. `node_of` gives a
+    candidate's node (None: the candidate's id is its node). Returns the candidates in
+    the order placed, which misses those never freed."""
+    unmet: dict[N, int] = {}  # forward nodes not yet placed, per node once one is
+    passing: list[N] = []  # free nodes that are not candidates
+    free: list[int] = []  # heap of the positions of free candidates
+
+    def release(node: N) -> None:
+        n = position.get(node)
+        if n is None:
+            passing.append(node)
         else:
-            passing.append(n)
+            heapq.heappush(free, n)
 
-    def placed(n: int) -> None:
-        for waiter in waiters[n]:
-            unmet[waiter] -= 1
-            if unmet[waiter] == 0:
+    def placed(node: N) -> None:
+        for waiter in backward.get(node, ()):
+            left = unmet.get(waiter)
+            left = (len(forward[waiter]) if left is None else left) - 1
+            unmet[waiter] = left
+            if left == 0:
                 release(waiter)
 
-    for n, count in enumerate(unmet):
-        if count == 0:
-            release(n)
+    for node in nodes:
+        if node not in forward:  # groups are never empty (rules.scope.Index)
+            release(node)
     out: list[tuple[str, Wsjf]] = []
     while True:
         while passing:
@@ -280,4 +271,4 @@ def _through_cycles(order: Sequence[tuple[str, Wsjf]], position: Mapping[str, in
             return out
         entry = order[heapq.heappop(free)]
         out.append(entry)
-        placed(component_of[entry[0]])
+        placed(entry[0] if node_of is None else node_of[entry[0]])  # type: ignore[arg-type]
