@@ -15,7 +15,14 @@ from api.schema.board import BoardQuery
 from api.schema.dashboard import DashboardQuery
 from api.schema.enums import RankLevel, Severity
 from api.schema.fields import field
-from api.schema.governance import AuditEntry, Guardrail, RankedItem, Violation, audit_seq
+from api.schema.governance import (
+    AuditEntry,
+    Guardrail,
+    RankedItem,
+    Violation,
+    audit_seq,
+    wrapped,
+)
 from api.schema.history import AsOf, HistoryQuery, view_for
 from api.schema.inputs import EpicFilter, FeatureFilter
 from api.schema.nodes import Node, node, nodes, wrap
@@ -194,8 +201,8 @@ class Query(HistoryQuery, BoardQuery, DashboardQuery):
         view = await view_for(info, as_of)
         service = info.context.service
         # Built once per version and filter: 13,458 at 50,000 features took ~40 ms a request.
-        return view.derived(("api.violations", severity, rule), lambda: [
-            Violation.of(v) for v in service.violations_in(view, severity=severity, rule=rule)])
+        return view.derived(("api.violations", severity, rule), lambda: wrapped(
+            service.violations_in(view, severity=severity, rule=rule), (severity, rule)))
 
     @field(extensions=needs(VIEWER),
                       description="Every guardrail rule with its effective settings, by rule id.")
