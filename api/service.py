@@ -228,8 +228,9 @@ class PortfolioService:
                 scope: str | None = None, pi_id: str | None = None,
                 respect_dependencies: bool = False,
                 limit: int = 100) -> list[rules_ranking.RankedEntry]:
-        """WSJF ranking on the view. The plain order of a level is sorted once per version;
-        an order that respects dependencies is kept per (level, scope, PI) and version."""
+        """WSJF ranking on the view. The plain order of a level is made once per version
+        (carried from the last one made: `_plain_order`); an order that respects
+        dependencies is kept per (level, scope, PI) and version."""
         rules_ranking.check_limit(limit)
         ordered = view.derived(("plain order", level), lambda: self._plain_order(view, level))
         if not respect_dependencies:
