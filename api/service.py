@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -75,6 +77,8 @@ INCREMENTAL_REPLAY = 50
 # Items of a level that may differ for its plain order to be carried (PortfolioService.
 # _plain_order) rather than sorted again: each is an insertion into the list.
 CARRIED_ORDER = 1000
+# Dependency-respecting orders kept for the next version, newest (level, scope, PI) first.
+RESPECTING_ORDERS = 32
 
 
 def _item_json(item: Item | None) -> Any:
@@ -92,6 +96,12 @@ class PortfolioService:
         # The newest plain WSJF order computed per level, with its snapshot: the next
         # version's is carried from it (rules.ranking.carried_order) instead of sorted.
         self._plain_orders: dict[str, tuple[Portfolio, list[tuple[str, Wsjf]]]] = {}
+        # The newest dependency-respecting order per (level, scope, PI), with its snapshot:
+        # reused by the next version when the change does not move it (_respecting).
+        self._respecting_orders: OrderedDict[
+            tuple[str, str | None, str | None],
+            tuple[Portfolio, list[rules_ranking.RankedEntry]]] = OrderedDict()
+        self._orders_lock = threading.Lock()
         # One change at a time in this process: concurrent changes would only lose
         # the version race to each other after a full evaluation each. The version
         # guard in the write statement still serialises against other processes.
@@ -236,13 +246,34 @@ class PortfolioService:
         if not respect_dependencies:
             return rules_ranking.rank(view.portfolio, level, scope=scope, pi_id=pi_id,
                                       limit=limit, ordered=ordered)
-        entries = view.derived(
-            ("respecting order", level, scope, pi_id),
-            lambda: rules_ranking.rank(view.portfolio, level, scope=scope, pi_id=pi_id,
-                                       respect_dependencies=True,
-                                       limit=rules_ranking.MAX_LIMIT, ordered=ordered,
-                                       index=index_of(view.portfolio)))
+        entries = view.derived(("respecting order", level, scope, pi_id),
+                               lambda: self._respecting(view, level, scope, pi_id, ordered))
         return entries[:limit]
+
+    def _respecting(self, view: PortfolioView, level: rules_ranking.Level, scope: str | None,
+                    pi_id: str | None, ordered: list[tuple[str, Wsjf]]
+                    ) -> list[rules_ranking.RankedEntry]:
+        """The dependency-respecting order on the view: the newest one computed for these
+        arguments when the change since leaves it as it is (`rules.ranking.same_ranking`),
+        else computed."""
+        key, portfolio = (level, scope, pi_id), view.portfolio
+        with self._orders_lock:  # queries run on several threads (api/offload.py)
+            last = self._respecting_orders.get(key)
+        if last is not None and rules_ranking.same_ranking(last[0], portfolio):
+            entries = last[1]
+        else:
+            entries = rules_ranking.rank(portfolio, level, scope=scope, pi_id=pi_id,
+                                         respect_dependencies=True,
+                                         limit=rules_ranking.MAX_LIMIT, ordered=ordered,
+                                         index=index_of(portfolio))
+        with self._orders_lock:
+            newest = self._respecting_orders.get(key)
+            if newest is None or newest[0].version <= portfolio.version:
+                self._respecting_orders[key] = (portfolio, entries)
+                self._respecting_orders.move_to_end(key)
+                while len(self._respecting_orders) > RESPECTING_ORDERS:
+                    self._respecting_orders.popitem(last=False)
+        return entries
 
     def _plain_order(self, view: PortfolioView,
                      level: rules_ranking.Level) -> list[tuple[str, Wsjf]]:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from itertools import chain, islice
 from typing import Literal, TypeVar
 
-from graph.model import EpicState, FeatureState, Portfolio, Wsjf
+from graph.changes import changed_ids
+from graph.model import EpicState, FeatureState, Kind, Portfolio, Wsjf
 from rules.errors import Code, RankingError
 from rules.graphs import is_cycle, strongly_connected
 from rules.scope import Index
@@ -120,6 +121,28 @@ def carried_order(ordered: Sequence[tuple[str, Wsjf]], after: Portfolio, level: 
         if item is not None and item.wsjf is not None and item.state is not done:
             insort(out, (item_id, item.wsjf), key=_plain_key)
     return out
+
+
+def same_ranking(before: Portfolio, after: Portfolio) -> bool:
+    """True when every feature ranking of `before` holds for `after` as it is: the same
+    dependencies and the same teams, trains, value streams and PIs (the same objects,
+    as a change that did not write them leaves them: graph.changes.apply), the same
+    features, and each feature that differs differs only in what no ranking reads
+    (not its WSJF inputs, whether it is DONE, its team or its PI). Most edits (a name,
+    points, a state short of DONE) are such changes: the next version reuses its
+    dependency-respecting orders instead of computing them again."""
+    if before.dependencies is not after.dependencies or any(
+            before.collection(kind) is not after.collection(kind)
+            for kind in (Kind.TEAM, Kind.ART, Kind.VALUE_STREAM, Kind.PI)):
+        return False
+    old, new = before.features, after.features
+    for feature_id in changed_ids(before, after, Kind.FEATURE):
+        was, now = old.get(feature_id), new.get(feature_id)
+        if (was is None or now is None or was.wsjf != now.wsjf or was.team != now.team
+                or was.pi != now.pi
+                or (was.state is FeatureState.DONE) != (now.state is FeatureState.DONE)):
+            return False
+    return True
 
 
 def _plain_key(entry: tuple[str, Wsjf]) -> PlainKey:

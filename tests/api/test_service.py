@@ -312,3 +312,31 @@ async def test_each_versions_plain_order_is_carried_from_the_last_and_ranks_as_a
     done = next(f for f in example()["features"] if f["id"] == "F-HANDOVER")
     assert (await service.upsert(Kind.FEATURE, {**done, "state": "DONE"}, ADMIN)).applied
     assert "F-HANDOVER" not in [item_id for item_id, _ in await ranked()]
+
+
+async def test_a_change_no_ranking_reads_keeps_the_respecting_order(
+        service: PortfolioService) -> None:
+    """A name or points edit leaves the dependency-respecting order as it was: the next
+    version reuses it; a WSJF edit makes it computed again. Both rank as rank() does."""
+    from rules.ranking import rank
+
+    async def respecting() -> list[str]:
+        view = await service.view()
+        got = service.ranking(view, "FEATURE", respect_dependencies=True)
+        assert got == rank(view.portfolio, "FEATURE", respect_dependencies=True)
+        return [e.item_id for e in got]
+
+    def listed() -> object:
+        return service._respecting_orders[("FEATURE", None, None)][1]
+
+    first = await respecting()
+    kept = listed()
+    handover = next(f for f in example()["features"] if f["id"] == "F-HANDOVER")
+    assert (await service.upsert(Kind.FEATURE, {**handover, "points": 21}, ADMIN)).applied
+    assert await respecting() == first and listed() is kept  # reused
+    replication = next(f for f in example()["features"] if f["id"] == "F-SESSION-REPL")
+    rescored = {**replication, "wsjf": {"userBusinessValue": 20, "timeCriticality": 20,
+                                        "riskReductionOpportunityEnablement": 20, "jobSize": 1}}
+    assert (await service.upsert(Kind.FEATURE, rescored, ADMIN)).applied
+    assert await respecting() == ["F-SESSION-REPL", "F-INTENTS", "F-HANDOVER"]  # computed
+    assert first == ["F-INTENTS", "F-SESSION-REPL", "F-HANDOVER"] and listed() is not kept

@@ -7,13 +7,13 @@ from functools import cmp_to_key
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from graph.changes import changed_ids
-from graph.model import Feature, Kind, Portfolio, ValueStream, Wsjf
+from graph.changes import PutDocument, apply, changed_ids
+from graph.model import Feature, FeatureState, Kind, Portfolio, ValueStream, Wsjf
 from rules.errors import Code, RankingError
-from rules.ranking import Level, carried_order, rank
+from rules.ranking import Level, carried_order, rank, same_ranking
 from rules.ranking import candidates as candidates_of
 from rules.wsjf import plain_order
 from tests.rules.builders import art, epic, feature, pi, portfolio, team, wsjf
@@ -387,3 +387,60 @@ def test_a_carried_epic_order_is_the_sorted_one() -> None:
     carried = carried_order(plain_order(candidates_of(before, "EPIC")), after, "EPIC", touched)
     assert [item_id for item_id, _ in carried] == ["E-0", "E-4", "E-2", "E-1"]
     assert carried == plain_order(candidates_of(after, "EPIC"))
+
+
+EDITS = st.fixed_dictionaries({}, optional={
+    "name": st.sampled_from(["renamed", "other"]),
+    "points": st.sampled_from([None, 3.0, 8.0]),
+    "state": st.sampled_from([FeatureState.BACKLOG, FeatureState.IMPLEMENTING,
+                              FeatureState.DONE]),
+    "wsjf": WSJF,
+    "team": st.sampled_from([None, "T-1", "T-3"]),
+    "pi": st.sampled_from([None, "PI-1", "PI-2"]),
+})
+
+
+def outcome(snapshot: Portfolio, scope: str | None, pi_id: str | None) -> object:
+    try:
+        return rank(snapshot, "FEATURE", scope, pi_id, respect_dependencies=True, limit=1000)
+    except RankingError as error:
+        return (error.code, error.members)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(snapshots(acyclic=False), st.data(), FILTERS)
+def test_a_ranking_reused_after_a_change_is_the_one_computed(
+    snapshot: Portfolio, data: st.DataObject, filters: tuple[str | None, str | None]
+) -> None:
+    """The service reuses a version's dependency-respecting orders for the next one when
+    `same_ranking` says the change leaves them as they are: then they are equal."""
+    names = sorted(snapshot.features)
+    edited = data.draw(st.lists(st.sampled_from(names), max_size=3, unique=True))
+    change = PutDocument(items=tuple(
+        snapshot.features[name].model_copy(update=data.draw(EDITS)) for name in edited),
+        dependencies=tuple(data.draw(st.lists(
+            st.tuples(st.sampled_from(names), st.sampled_from(names)), max_size=1))))
+    after = apply(snapshot, change)
+    same = same_ranking(snapshot, after)
+    event(f"same ranking: {same}")
+    if same:
+        assert outcome(after, *filters) == outcome(snapshot, *filters)
+
+
+def test_what_moves_a_ranking_and_what_does_not() -> None:
+    before = world(scored("F-1", 5, team="T-1", pi="PI-1"), scored("F-2", 3),
+                   dependencies=(("F-1", "F-2"),))
+
+    def after(**update: Any) -> Portfolio:
+        return apply(before, PutDocument(items=(before.features["F-1"].model_copy(
+            update=update),)))
+
+    for unmoved in ({"name": "renamed"}, {"points": 13.0},
+                    {"state": FeatureState.IMPLEMENTING}):
+        assert same_ranking(before, after(**unmoved)), unmoved
+    for moved in ({"wsjf": wsjf(1, 1, 1, size=8)}, {"state": FeatureState.DONE},
+                  {"team": "T-2"}, {"pi": "PI-2"}):
+        assert not same_ranking(before, after(**moved)), moved
+    assert not same_ranking(before, apply(before, PutDocument(dependencies=(("F-2", "F-1"),))))
+    assert not same_ranking(before, apply(before, PutDocument(items=(scored("F-3", 9),))))
+    assert not same_ranking(before, apply(before, PutDocument(items=(team("T-9"),))))
