@@ -260,7 +260,9 @@ async def api_cases(url: str, p: dict[str, Any], repeat: int, budget: float) -> 
                 raise RuntimeError(f"upsert not applied: {data}")
 
         async def rescore() -> None:  # a WSJF change: the rankings must be computed again
-            wsjf = {**p["upsert_api"]["wsjf"], "jobSize": (8, 13)[next(toggle) % 2]}
+            wsjf = {"userBusinessValue": 8, "timeCriticality": 1,
+                    "riskReductionOpportunityEnablement": 5, **(p["upsert_api"].get("wsjf") or {}),
+                    "jobSize": (8, 13)[next(toggle) % 2]}
             data = await gql(http, Q.UPSERT_FEATURE,
                              {"input": feature_input(p["upsert_api"], wsjf=wsjf)})
             if not data["upsertFeature"]["applied"]:
