@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bench import queries as Q
-from bench.common import NO_CACHE, REPO, Lean, Server, gql, remove, temp_root
+from bench.common import NO_CACHE, REPO, Lean, Server, cli_import, gql, remove, temp_root
 from bench.run import picks, probe_filters
 from graph.samples.synthetic import synthetic_document
 
@@ -82,11 +79,7 @@ async def main() -> None:
         parser.error(f"--case {args.case}: one of {', '.join([*known, 'ready'])}")
     root = temp_root()
     try:
-        path = root / "portfolio.json"
-        path.write_text(json.dumps(doc))
-        subprocess.run([sys.executable, "-m", "bench.serve", "import", str(path), "--data-dir",
-                        str(root / "data"), "--format", "json"], cwd=REPO, check=True,
-                       stdout=subprocess.DEVNULL, timeout=900)
+        cli_import(doc, root / "data")
         print(f"{args.features} features imported; this = {REPO}, other = {other}")
 
         def server(repo: Path, name: str) -> Server:

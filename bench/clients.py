@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,7 +23,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from bench import queries as Q
-from bench.common import NO_CACHE, REPO, Lean, Server, client, gql, remove, temp_root
+from bench.common import NO_CACHE, Lean, Server, cli_import, client, gql, remove, temp_root
 from bench.run import picks
 from graph.samples.synthetic import synthetic_document
 
@@ -100,14 +98,7 @@ async def main() -> None:
     p = picks(doc)
     root = temp_root()
     try:
-        path = root / "portfolio.json"
-        path.write_text(json.dumps(doc))
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.serve", "import", str(path), "--data-dir",
-            str(root / "data"), "--format", "json", cwd=REPO,
-            stdout=asyncio.subprocess.DEVNULL)
-        if await proc.wait() != 0:
-            raise SystemExit("import failed")
+        cli_import(doc, root / "data")
         server = Server(root / "data", root / "serve.log")
         server.start()
         try:

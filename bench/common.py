@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import os
 import platform
 import shutil
@@ -110,6 +111,18 @@ def temp_root(prefix: str = "pgb-") -> Path:
 
 def remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def cli_import(doc: dict[str, Any], data_dir: Path, *, env: dict[str, str] | None = None,
+               timeout: float = 900.0) -> None:
+    """Import `doc` into `data_dir` as a user would, with `portfolio-graph import` (run as
+    `python -m bench.serve import`), from a JSON file written beside the data dir."""
+    path = data_dir.parent / "portfolio.json"
+    path.write_text(json.dumps(doc))
+    subprocess.run([sys.executable, "-m", "bench.serve", "import", str(path),
+                    "--data-dir", str(data_dir), "--format", "json"],
+                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, timeout=timeout,
+                   env={**os.environ, **(env or {})})
 
 
 def free_port() -> int:

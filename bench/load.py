@@ -20,10 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import random
-import subprocess
-import sys
 import time
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
@@ -33,10 +30,10 @@ from typing import Any
 from bench import queries as Q
 from bench.common import (
     NO_CACHE,
-    REPO,
     RESULTS,
     GraphQLError,
     Server,
+    cli_import,
     client,
     commit,
     feature_input,
@@ -262,13 +259,8 @@ def prepare(root: Path, args: argparse.Namespace,
         doc = demo_document()
     else:
         doc = synthetic_document(args.features, args.seed)
-    path = root / "portfolio.json"
-    path.write_text(json.dumps(doc))
     began = time.monotonic()
-    subprocess.run([sys.executable, "-m", "bench.serve", "import", str(path),
-                    "--data-dir", str(data_dir), "--format", "json"],
-                   cwd=REPO, check=True, stdout=subprocess.DEVNULL, timeout=600,
-                   env={**os.environ, **(env or {})})
+    cli_import(doc, data_dir, env=env, timeout=600)
     print(f"imported {len(doc['features'])} features in {time.monotonic() - began:.1f} s (CLI)")
     return doc
 
