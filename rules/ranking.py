@@ -10,7 +10,7 @@ from itertools import chain, islice
 from typing import Literal, TypeVar
 
 from graph.changes import changed_ids
-from graph.model import EpicState, FeatureState, Kind, Portfolio, Wsjf
+from graph.model import Epic, EpicState, Feature, FeatureState, Kind, Portfolio, Wsjf
 from rules.errors import Code, RankingError
 from rules.graphs import is_cycle, strongly_connected
 from rules.scope import Index
@@ -95,11 +95,16 @@ def check_limit(limit: int) -> None:
 
 def candidates(portfolio: Portfolio, level: Level) -> list[tuple[str, Wsjf]]:
     """Every item of `level` that is not DONE and has WSJF inputs (no scope, no PI)."""
+    items, done = _level(portfolio, level)
+    return [(i.id, i.wsjf) for i in items.values() if i.wsjf is not None and i.state is not done]
+
+
+def _level(portfolio: Portfolio, level: Level
+           ) -> tuple[Mapping[str, Epic | Feature], EpicState | FeatureState]:
+    """The items of `level` and the state in which they are never ranked."""
     if level == "EPIC":
-        return [(e.id, e.wsjf) for e in portfolio.epics.values()
-                if e.wsjf is not None and e.state is not EpicState.DONE]
-    return [(f.id, f.wsjf) for f in portfolio.features.values()
-            if f.wsjf is not None and f.state is not FeatureState.DONE]
+        return portfolio.epics, EpicState.DONE
+    return portfolio.features, FeatureState.DONE
 
 
 def carried_order(ordered: Sequence[tuple[str, Wsjf]], after: Portfolio, level: Level,
@@ -114,8 +119,7 @@ def carried_order(ordered: Sequence[tuple[str, Wsjf]], after: Portfolio, level: 
     ranking after every change; this takes a pass over the list.
     """
     out = [entry for entry in ordered if entry[0] not in touched]
-    items = after.epics if level == "EPIC" else after.features
-    done = EpicState.DONE if level == "EPIC" else FeatureState.DONE
+    items, done = _level(after, level)
     for item_id in touched:
         item = items.get(item_id)
         if item is not None and item.wsjf is not None and item.state is not done:
